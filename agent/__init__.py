@@ -1,0 +1,1 @@
+"""School-side agent: discovers devices and streams observations to the collector."""

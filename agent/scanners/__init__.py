@@ -1,0 +1,1 @@
+"""Scanners: each returns observations and never sends them."""

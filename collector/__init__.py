@@ -1,0 +1,1 @@
+"""District-side collector: stores what agents stream and answers queries."""
