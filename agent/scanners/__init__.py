@@ -1,1 +1,15 @@
-"""Scanners: each returns observations and never sends them."""
+"""Scanners: each returns observations and never sends them.
+
+The registry key equals the module name and the config section name.
+"""
+
+from .arp import ArpScanner
+from .base import ScanContext, Scanner
+from .hostfacts import HostfactsScanner
+
+SCANNERS: dict[str, type[Scanner]] = {
+    ArpScanner.name: ArpScanner,
+    HostfactsScanner.name: HostfactsScanner,
+}
+
+__all__ = ["SCANNERS", "ScanContext", "Scanner"]

@@ -1,0 +1,197 @@
+"""headcount-agent: the school-side agent. Argument parsing, logging set-up and output live here only."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import TextIO
+
+import headcount
+
+from .config import AgentConfig, load_config, with_command_line_subnet
+from .errors import AgentError, ConfigError
+from .model import ArpSighting, HostFacts, as_json
+from .runner import agent_identity, enabled_scanners, run_agent, run_scan
+from .scanners import ScanContext
+
+log = logging.getLogger("headcount.agent")
+
+DESCRIPTION = """\
+Headcount agent: finds the devices on a school's network and reports them to
+the district collector. Install it on one always-on machine per school.
+
+  run    scan on a schedule and stream results to the collector (the service)
+  scan   scan now and print what was found; needs no collector (install check)
+"""
+
+EXAMPLES = """\
+examples:
+  headcount-agent scan --once --json --subnet 198.51.100.0/24 --interface eth0
+  headcount-agent scan --once --config /etc/headcount/agent.toml
+  headcount-agent run --config /etc/headcount/agent.toml
+
+ARP sweeps need raw sockets: run as root or with CAP_NET_RAW
+(deploy/headcount-agent.service grants exactly that to an unprivileged user).
+"""
+
+
+class TerminalProgress:
+    """Progress for long scans: a live line on a terminal, sparse log lines otherwise."""
+
+    def __init__(self, stream: TextIO, enabled: bool):
+        self.stream = stream
+        self.live = enabled and stream.isatty()
+        self.enabled = enabled
+        self._last_logged: dict[str, int] = {}
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        if self.live:
+            end = "\n" if done >= total else ""
+            self.stream.write(f"\r{what}: {done:,}/{total:,} addresses ({100 * done // total}%){end}")
+            self.stream.flush()
+            return
+        quarter = 4 * done // total   # log at 0, 25, 50, 75, 100 % for journald
+        if total >= 1024 and self._last_logged.get(what) != quarter:
+            self._last_logged[what] = quarter
+            log.info("%s: %d/%d addresses", what, done, total)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="headcount-agent", description=DESCRIPTION, epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"headcount-agent {headcount.__version__}")
+    parser.add_argument("--log-level", default=None, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="log detail on stderr (default: INFO for run, WARNING for scan)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run", help="scan on a schedule and stream results to the collector",
+        description="Scan every agent.scan_interval seconds and stream observations to agent.collector. "
+                    "Keeps scanning while the collector is down and reconnects with backoff.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  headcount-agent run --config /etc/headcount/agent.toml",
+    )
+    run.add_argument("--config", required=True, type=Path, metavar="FILE",
+                     help="agent TOML file (see deploy/agent.example.toml)")
+    run.add_argument("--status-file", type=Path, metavar="FILE",
+                     help="JSON status written after every scan and delivery (default: STATE_DIR/status.json)")
+    run.add_argument("--once", action="store_true",
+                     help="scan once, wait until the collector has acknowledged everything, then exit")
+
+    scan = commands.add_parser(
+        "scan", help="scan now and print what was found (no collector needed)",
+        description="Run the scanners and print the result. Use this to check an install. "
+                    "Give either --config, or --subnet with --interface.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  headcount-agent scan --once --json --subnet 198.51.100.0/24 --interface eth0\n"
+               "  headcount-agent scan --once --config /etc/headcount/agent.toml",
+    )
+    scan.add_argument("--once", action="store_true", help="scan one time and exit (otherwise repeat every scan_interval)")
+    scan.add_argument("--json", action="store_true", help="print one JSON document per scan on stdout (stderr carries progress)")
+    scan.add_argument("--config", type=Path, metavar="FILE", help="agent TOML file")
+    scan.add_argument("--subnet", metavar="CIDR", help="IPv4 subnet to sweep, e.g. 198.51.100.0/24 (replaces configured subnets)")
+    scan.add_argument("--interface", metavar="IF", help="interface to sweep --subnet from, e.g. eth0")
+    scan.add_argument("--no-hostfacts", action="store_true", help="skip facts about this machine")
+    scan.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    return parser
+
+
+def scan_config(args: argparse.Namespace) -> AgentConfig:
+    config = load_config(args.config) if args.config else AgentConfig()
+    if args.subnet or args.interface:
+        if not (args.subnet and args.interface):
+            raise ConfigError("command line: --subnet and --interface go together "
+                              f"(got --subnet={args.subnet!r} --interface={args.interface!r})")
+        config = with_command_line_subnet(config, args.subnet, args.interface)
+    elif not args.config:
+        raise ConfigError("command line: give --config FILE, or --subnet CIDR with --interface IF")
+    if args.no_hostfacts:
+        config = replace(config, hostfacts_enabled=False)
+    return config
+
+
+def print_human(result, stream: TextIO) -> None:
+    arp = [o for o in result.observations if isinstance(o, ArpSighting)]
+    hosts = [o for o in result.observations if isinstance(o, HostFacts)]
+    for facts in hosts:
+        stream.write(f"this machine: {facts.hostname} ({facts.os_release}, {facts.cpu_logical} CPUs, "
+                     f"{facts.memory_total_bytes / 2**30:.1f} GiB)\n")
+    if arp:
+        stream.write(f"{'IP':<16} {'MAC':<18} {'RANDOMISED':<10} VENDOR\n")
+        for s in arp:
+            stream.write(f"{s.ip:<16} {s.mac:<18} {'yes' if s.locally_administered else '':<10} {s.vendor}\n")
+    stream.write(f"{len(arp)} hosts answered ARP in {(result.finished_at - result.started_at).total_seconds():.1f}s\n")
+    for name, error in result.errors.items():
+        stream.write(f"{name} failed: {error}\n")
+
+
+async def scan_command(args: argparse.Namespace, config: AgentConfig) -> int:
+    scanners = enabled_scanners(config)
+    progress = TerminalProgress(sys.stderr, enabled=not args.no_progress)
+    while True:
+        result = await run_scan(scanners, ScanContext(config, progress=progress))
+        if args.json:
+            document = {
+                "agent": agent_identity(config, scanners),
+                "started_at": result.started_at.isoformat(),
+                "finished_at": result.finished_at.isoformat(),
+                "observations": [as_json(o) for o in result.observations],
+                "errors": result.errors,
+            }
+            sys.stdout.write(json.dumps(document, indent=None if not args.once else 2) + "\n")
+        else:
+            print_human(result, sys.stdout)
+        sys.stdout.flush()
+        if args.once:
+            return 1 if result.errors else 0
+        await asyncio.sleep(config.scan_interval_s)
+
+
+async def run_command(args: argparse.Namespace, config: AgentConfig) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    status_file = args.status_file or config.state_dir / "status.json"
+    progress = TerminalProgress(sys.stderr, enabled=True)
+    code = await run_agent(config, progress=progress, status_file=status_file, once=args.once, stop=stop)
+    log.info("agent stopped")
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = args.log_level or ("INFO" if args.command == "run" else "WARNING")
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("scapy").setLevel(logging.ERROR)  # scapy warns about routes it will not use
+    try:
+        if args.command == "scan":
+            return asyncio.run(scan_command(args, scan_config(args)))
+        config = load_config(args.config)
+        missing = [key for key, value in (("agent.site", config.site), ("agent.collector", config.collector)) if not value]
+        if missing:
+            raise ConfigError(f"{args.config}: {' and '.join(missing)} must be set for 'run'")
+        return asyncio.run(run_command(args, config))
+    except ConfigError as exc:
+        print(f"headcount-agent: config error: {exc}", file=sys.stderr)
+        return 2
+    except AgentError as exc:
+        print(f"headcount-agent: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""Agent configuration: a TOML file, overridden by command-line flags.
+
+Every problem is reported as a ConfigError naming the file, the key and the
+offending value, because the person reading it is a school IT technician
+looking at /etc/headcount/agent.toml, not at this code.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_STATE_DIR = Path("/var/lib/headcount-agent")
+DEFAULT_SCAN_INTERVAL_S = 900.0
+DEFAULT_HEARTBEAT_INTERVAL_S = 30.0
+# A /16 is 65,536 addresses: already a long, loud sweep. Anything larger is
+# almost always a typo (a /8 instead of a /24), so it is refused, not started.
+DEFAULT_MAX_SUBNET_PREFIX = 16
+
+
+@dataclass(frozen=True, slots=True)
+class SubnetTarget:
+    network: ipaddress.IPv4Network
+    interface: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArpSettings:
+    enabled: bool = True
+    subnets: tuple[SubnetTarget, ...] = ()
+    timeout_s: float = 2.0   # how long to wait for late replies after the last request
+    retries: int = 1         # extra rounds for addresses that stayed silent
+
+
+@dataclass(frozen=True, slots=True)
+class AgentConfig:
+    site: str = ""
+    agent_id: str = field(default_factory=socket.gethostname)
+    collector: str = ""
+    state_dir: Path = DEFAULT_STATE_DIR
+    scan_interval_s: float = DEFAULT_SCAN_INTERVAL_S
+    heartbeat_interval_s: float = DEFAULT_HEARTBEAT_INTERVAL_S
+    max_subnet_prefix: int = DEFAULT_MAX_SUBNET_PREFIX
+    arp: ArpSettings = ArpSettings()
+    hostfacts_enabled: bool = True
+    source: str = "command line"   # where the settings came from, for messages
+
+
+# key -> (type, description). The type drives validation; the description is
+# what --help-config style messages and errors show.
+_AGENT_KEYS = {
+    "site": (str, "the school this agent inventories, e.g. \"lincoln-elementary\""),
+    "id": (str, "this agent's stable name (default: the hostname)"),
+    "collector": (str, "the district collector as HOST:PORT"),
+    "state_dir": (str, "where the agent keeps its sequence counter"),
+    "scan_interval": ((int, float), "seconds between scans"),
+    "heartbeat_interval": ((int, float), "seconds between heartbeats when idle"),
+    "max_subnet_prefix": (int, "refuse subnets larger than this prefix (default 16)"),
+}
+_ARP_KEYS = {
+    "enabled": (bool, "run the ARP sweep"),
+    "interface": (str, "interface for subnets that do not name one"),
+    "subnets": (list, "CIDRs to sweep: \"198.51.100.0/24\" or {cidr=..., interface=...}"),
+    "timeout": ((int, float), "seconds to wait for late replies"),
+    "retries": (int, "extra rounds for silent addresses"),
+}
+_SUBNET_KEYS = {"cidr": (str, "the subnet"), "interface": (str, "interface to sweep it from")}
+_HOSTFACTS_KEYS = {"enabled": (bool, "report facts about this machine")}
+_TOP_LEVEL = {"agent": _AGENT_KEYS, "arp": _ARP_KEYS, "hostfacts": _HOSTFACTS_KEYS}
+
+
+def load_config(path: Path) -> AgentConfig:
+    """Read and validate an agent TOML file."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such config file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_config(raw, source=str(path))
+
+
+def parse_config(raw: dict[str, Any], source: str) -> AgentConfig:
+    """Validate an already-parsed TOML document (pure apart from interface checks)."""
+    for section, value in raw.items():
+        if section not in _TOP_LEVEL:
+            raise ConfigError(
+                f"{source}: unknown section or key [{section}] "
+                f"(known: {', '.join('[' + s + ']' for s in _TOP_LEVEL)})"
+            )
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: {section} = {value!r}: expected a [{section}] table")
+    agent = _checked(raw.get("agent", {}), _AGENT_KEYS, source, "agent")
+    arp = _checked(raw.get("arp", {}), _ARP_KEYS, source, "arp")
+    hostfacts = _checked(raw.get("hostfacts", {}), _HOSTFACTS_KEYS, source, "hostfacts")
+
+    config = AgentConfig(source=source)
+    if "site" in agent:
+        config = replace(config, site=_non_empty(agent["site"], source, "agent.site"))
+    if "id" in agent:
+        config = replace(config, agent_id=_non_empty(agent["id"], source, "agent.id"))
+    if "collector" in agent:
+        config = replace(config, collector=check_collector_address(agent["collector"], source, "agent.collector"))
+    if "state_dir" in agent:
+        config = replace(config, state_dir=Path(agent["state_dir"]))
+    for key, attr in (("scan_interval", "scan_interval_s"), ("heartbeat_interval", "heartbeat_interval_s")):
+        if key in agent:
+            config = replace(config, **{attr: _positive(agent[key], source, f"agent.{key}")})
+    if "max_subnet_prefix" in agent:
+        prefix = agent["max_subnet_prefix"]
+        if not 0 <= prefix <= 32:
+            raise ConfigError(f"{source}: agent.max_subnet_prefix = {prefix!r}: must be 0..32")
+        config = replace(config, max_subnet_prefix=prefix)
+
+    default_interface = arp.get("interface", "")
+    if default_interface:
+        check_interface(default_interface, source, "arp.interface")
+    subnets = []
+    for index, entry in enumerate(arp.get("subnets", [])):
+        key = f"arp.subnets[{index}]"
+        if isinstance(entry, str):
+            cidr, interface = entry, default_interface
+        elif isinstance(entry, dict):
+            entry = _checked(entry, _SUBNET_KEYS, source, key)
+            if "cidr" not in entry:
+                raise ConfigError(f"{source}: {key} = {entry!r}: missing \"cidr\"")
+            cidr = entry["cidr"]
+            interface = entry.get("interface", default_interface)
+            if "interface" in entry:
+                check_interface(interface, source, f"{key}.interface")
+        else:
+            raise ConfigError(f"{source}: {key} = {entry!r}: expected a CIDR string or a table")
+        network = parse_subnet(cidr, source, f"{key}", config.max_subnet_prefix)
+        if not interface:
+            raise ConfigError(
+                f"{source}: {key} = {cidr!r}: no interface to sweep it from; "
+                f"set arp.interface or give {{cidr = {cidr!r}, interface = \"eth0\"}}"
+            )
+        subnets.append(SubnetTarget(network, interface))
+    arp_settings = ArpSettings(
+        enabled=arp.get("enabled", True),
+        subnets=tuple(subnets),
+        timeout_s=_positive(arp.get("timeout", ArpSettings.timeout_s), source, "arp.timeout"),
+        retries=_non_negative(arp.get("retries", ArpSettings.retries), source, "arp.retries"),
+    )
+    return replace(config, arp=arp_settings, hostfacts_enabled=hostfacts.get("enabled", True))
+
+
+def with_command_line_subnet(config: AgentConfig, cidr: str, interface: str) -> AgentConfig:
+    """Replace the configured subnets with one given by --subnet/--interface."""
+    check_interface(interface, "command line", "--interface")
+    network = parse_subnet(cidr, "command line", "--subnet", config.max_subnet_prefix)
+    return replace(config, arp=replace(config.arp, enabled=True, subnets=(SubnetTarget(network, interface),)))
+
+
+def parse_subnet(cidr: Any, source: str, key: str, max_prefix: int) -> ipaddress.IPv4Network:
+    """A validated IPv4 network; host bits are allowed ("198.51.100.7/24" means its /24)."""
+    if not isinstance(cidr, str):
+        raise ConfigError(f"{source}: {key} = {cidr!r}: expected a CIDR string such as \"198.51.100.0/24\"")
+    try:
+        network = ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {key} = {cidr!r}: not a valid CIDR ({exc})") from exc
+    if network.version != 4:
+        raise ConfigError(f"{source}: {key} = {cidr!r}: ARP sweeps need an IPv4 subnet")
+    if network.prefixlen < max_prefix:
+        raise ConfigError(
+            f"{source}: {key} = {cidr!r}: refusing to sweep {network.num_addresses:,} addresses; "
+            f"subnets larger than /{max_prefix} are refused (raise agent.max_subnet_prefix "
+            f"only if you really mean it)"
+        )
+    return network
+
+
+def check_interface(name: Any, source: str, key: str) -> str:
+    """The interface must exist on this machine now: a typo should fail at start, not at 3 a.m."""
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{source}: {key} = {name!r}: expected an interface name such as \"eth0\"")
+    try:
+        socket.if_nametoindex(name)
+    except OSError as exc:
+        known = ", ".join(sorted(n for _, n in socket.if_nameindex()))
+        raise ConfigError(
+            f"{source}: {key} = {name!r}: no such network interface on this machine (have: {known})"
+        ) from exc
+    return name
+
+
+def check_collector_address(value: Any, source: str, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{source}: {key} = {value!r}: expected HOST:PORT")
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{source}: {key} = {value!r}: expected HOST:PORT, e.g. \"collector.example.org:50051\"")
+    return value.strip()
+
+
+def _checked(section: Any, known: dict[str, tuple], source: str, where: str) -> dict[str, Any]:
+    if not isinstance(section, dict):
+        raise ConfigError(f"{source}: {where} = {section!r}: expected a table")
+    for key, value in section.items():
+        if key not in known:
+            raise ConfigError(
+                f"{source}: unknown key {where}.{key} = {value!r} (known keys in [{where.split('[')[0]}]: "
+                f"{', '.join(known)})"
+            )
+        expected = known[key][0]
+        # bool is an int in Python; reject true/false where a number is meant.
+        wrong_bool = isinstance(value, bool) and expected is not bool and bool not in (
+            expected if isinstance(expected, tuple) else (expected,)
+        )
+        if wrong_bool or not isinstance(value, expected):
+            raise ConfigError(f"{source}: {where}.{key} = {value!r}: expected {known[key][1]}")
+    return section
+
+
+def _non_empty(value: str, source: str, key: str) -> str:
+    if not value.strip():
+        raise ConfigError(f"{source}: {key} = {value!r}: must not be empty")
+    return value.strip()
+
+
+def _positive(value: Any, source: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"{source}: {key} = {value!r}: must be a positive number of seconds")
+    return float(value)
+
+
+def _non_negative(value: Any, source: str, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{source}: {key} = {value!r}: must be a whole number, 0 or more")
+    return value

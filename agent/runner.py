@@ -1,0 +1,144 @@
+"""Runs the enabled scanners on a schedule and hands what they return to a sink.
+
+One failing scanner never stops the others or the schedule: its error is
+recorded in the scan result and the status file, and the next round runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import headcount
+
+from .config import AgentConfig
+from .errors import ScanError
+from .model import Observation
+from .scanners import SCANNERS, ScanContext, Scanner
+from .scanners.base import ProgressCallback, utc_now
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScanResult:
+    started_at: datetime
+    finished_at: datetime
+    observations: list[Observation] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)   # scanner name -> message
+
+
+def enabled_scanners(config: AgentConfig) -> list[Scanner]:
+    ctx = ScanContext(config)
+    return [scanner for scanner in (cls() for cls in SCANNERS.values()) if scanner.can_run(ctx)]
+
+
+async def run_scan(scanners: Sequence[Scanner], ctx: ScanContext) -> ScanResult:
+    """Run every scanner concurrently; collect observations and per-scanner errors."""
+    started_at = ctx.clock()
+    outcomes = await asyncio.gather(*(scanner.scan(ctx) for scanner in scanners), return_exceptions=True)
+    result = ScanResult(started_at=started_at, finished_at=started_at)
+    for scanner, outcome in zip(scanners, outcomes):
+        if isinstance(outcome, ScanError):
+            log.error("%s scanner failed: %s", scanner.name, outcome)
+            result.errors[scanner.name] = str(outcome)
+        elif isinstance(outcome, BaseException):
+            if isinstance(outcome, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
+                raise outcome
+            # A bug in one scanner must not take the agent down; keep the traceback.
+            log.error("%s scanner crashed", scanner.name, exc_info=outcome)
+            result.errors[scanner.name] = f"internal error: {type(outcome).__name__}: {outcome}"
+        else:
+            result.observations.extend(outcome)
+    result.finished_at = ctx.clock()
+    return result
+
+
+def agent_identity(config: AgentConfig, scanners: Sequence[Scanner]) -> dict[str, Any]:
+    return {
+        "agent_id": config.agent_id,
+        "site": config.site,
+        "version": headcount.__version__,
+        "hostname": socket.gethostname(),
+        "scanners": [s.name for s in scanners],
+    }
+
+
+async def run_agent(
+    config: AgentConfig,
+    *,
+    progress: ProgressCallback,
+    status_file: Path | None = None,
+    once: bool = False,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """Scan every scan_interval and stream to the collector until `stop` is set (or, with once, until delivered)."""
+    from . import wire
+    from .sink import GrpcSink
+    from .state import SequenceCounter, write_status
+
+    stop = stop or asyncio.Event()
+    scanners = enabled_scanners(config)
+    identity = agent_identity(config, scanners)
+    counter = SequenceCounter(config.state_dir)
+    state: dict[str, Any] = {"scans_completed": 0, "last_scan": None}
+
+    def publish_status() -> None:
+        if status_file is None:
+            return
+        write_status(status_file, {
+            **identity,
+            "collector": config.collector,
+            "connected": sink.connected,
+            "last_error": sink.last_error,
+            "delivered_sequence": sink.delivered_sequence,
+            "pending_batches": sink.pending_batches,
+            "dropped_batches": sink.dropped_batches,
+            **state,
+        })
+
+    sink = GrpcSink(
+        config.collector,
+        wire.identity_message(**identity),
+        counter,
+        config.heartbeat_interval_s,
+        on_change=publish_status,
+    )
+    log.info("agent %s for site %s: scanners %s, collector %s, every %.0fs",
+             config.agent_id, config.site, ", ".join(identity["scanners"]) or "none",
+             config.collector, config.scan_interval_s)
+    delivery = asyncio.create_task(sink.run(), name="delivery")
+    try:
+        while not stop.is_set():
+            result = await run_scan(scanners, ScanContext(config, progress=progress, clock=utc_now))
+            sink.submit(result.observations, now=result.finished_at)
+            state["scans_completed"] += 1
+            state["last_scan"] = {
+                "started_at": result.started_at.isoformat(),
+                "finished_at": result.finished_at.isoformat(),
+                "observations": len(result.observations),
+                "errors": result.errors,
+            }
+            log.info("scan %d done in %.1fs: %d observations%s", state["scans_completed"],
+                     (result.finished_at - result.started_at).total_seconds(), len(result.observations),
+                     f", errors: {result.errors}" if result.errors else "")
+            publish_status()
+            if once:
+                while sink.pending_batches and not stop.is_set():
+                    await asyncio.sleep(0.2)
+                return 0 if not result.errors else 1
+            try:
+                await asyncio.wait_for(stop.wait(), config.scan_interval_s)
+            except asyncio.TimeoutError:
+                pass
+        return 0
+    finally:
+        delivery.cancel()
+        await asyncio.gather(delivery, return_exceptions=True)
+        publish_status()

@@ -1,0 +1,46 @@
+"""The one small interface every scanner implements.
+
+Scanners return observations and never send them: the runner owns delivery,
+so a scanner can be run by `headcount-agent scan --once --json` with no
+collector at all, and tested without a network peer for its pure half.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import ClassVar, Protocol
+
+from ..config import AgentConfig
+from ..model import Observation
+
+ProgressCallback = Callable[[str, int, int], None]
+"""progress(what, done, total): called by long scans; must be cheap and never raise."""
+
+
+def _no_progress(what: str, done: int, total: int) -> None:
+    return None
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    config: AgentConfig
+    progress: ProgressCallback = _no_progress
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+
+class Scanner(Protocol):
+    name: ClassVar[str]   # equals the module name and the config section
+
+    def can_run(self, ctx: ScanContext) -> bool:
+        """Whether this scanner has anything to do under this configuration."""
+        ...
+
+    async def scan(self, ctx: ScanContext) -> list[Observation]:
+        """Look, and return what was seen. Raise ScanError on failure."""
+        ...

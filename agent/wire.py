@@ -1,0 +1,92 @@
+"""Agent observations -> headcount.v1 protobuf messages. Pure; the only agent module besides sink.py that sees protobuf."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from headcount.v1 import inventory_pb2 as pb
+
+from .model import ArpSighting, HostFacts, Observation
+
+
+def timestamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def identity_message(agent_id: str, site: str, version: str, hostname: str, scanners: Sequence[str]) -> pb.AgentIdentity:
+    return pb.AgentIdentity(agent_id=agent_id, site=site, version=version, hostname=hostname, scanners=list(scanners))
+
+
+def observation_message(observation: Observation) -> pb.Observation:
+    message = pb.Observation(observed_at=timestamp(observation.observed_at), scanner=observation.scanner)
+    if isinstance(observation, ArpSighting):
+        message.arp.CopyFrom(
+            pb.ArpSighting(
+                mac=observation.mac,
+                ip=observation.ip,
+                vendor=observation.vendor,
+                locally_administered=observation.locally_administered,
+                interface=observation.interface,
+            )
+        )
+    elif isinstance(observation, HostFacts):
+        message.host.CopyFrom(_host_facts_message(observation))
+    else:  # a new observation type must get a wire mapping before it can flow
+        raise TypeError(f"no wire mapping for {type(observation).__name__}")
+    return message
+
+
+def _host_facts_message(facts: HostFacts) -> pb.HostFacts:
+    message = pb.HostFacts(
+        hostname=facts.hostname,
+        os=facts.os,
+        os_release=facts.os_release,
+        kernel=facts.kernel,
+        architecture=facts.architecture,
+        cpu_model=facts.cpu_model,
+        cpu_logical=facts.cpu_logical,
+        cpu_physical=facts.cpu_physical,
+        memory_total_bytes=facts.memory_total_bytes,
+        memory_available_bytes=facts.memory_available_bytes,
+        disks=[
+            pb.Disk(mountpoint=d.mountpoint, device=d.device, fstype=d.fstype, total_bytes=d.total_bytes, used_bytes=d.used_bytes)
+            for d in facts.disks
+        ],
+        interfaces=[
+            pb.HostInterface(name=i.name, mac=i.mac, addresses=list(i.addresses), is_up=i.is_up, speed_mbps=i.speed_mbps)
+            for i in facts.interfaces
+        ],
+        boot_time=timestamp(facts.boot_time),
+    )
+    if facts.battery is not None:
+        b = facts.battery
+        message.battery.CopyFrom(
+            pb.Battery(present=b.present, percent=b.percent, design_capacity=b.design_capacity,
+                       full_capacity=b.full_capacity, cycle_count=b.cycle_count)
+        )
+    return message
+
+
+def batch_message(sequence: int, created_at: datetime, observations: Sequence[Observation]) -> pb.AgentMessage:
+    return pb.AgentMessage(
+        batch=pb.Batch(
+            sequence=sequence,
+            created_at=timestamp(created_at),
+            observations=[observation_message(o) for o in observations],
+        )
+    )
+
+
+def hello_message(identity: pb.AgentIdentity) -> pb.AgentMessage:
+    return pb.AgentMessage(hello=pb.Hello(agent=identity))
+
+
+def heartbeat_message(sent_at: datetime, last_sequence: int, pending_batches: int) -> pb.AgentMessage:
+    return pb.AgentMessage(
+        heartbeat=pb.Heartbeat(sent_at=timestamp(sent_at), last_sequence=last_sequence, pending_batches=pending_batches)
+    )
