@@ -38,6 +38,9 @@ class ArpSettings:
     retries: int = 1         # extra rounds for addresses that stayed silent
 
 
+_ARP_DEFAULTS = ArpSettings()
+
+
 @dataclass(frozen=True, slots=True)
 class AgentConfig:
     site: str = ""
@@ -148,8 +151,8 @@ def parse_config(raw: dict[str, Any], source: str) -> AgentConfig:
     arp_settings = ArpSettings(
         enabled=arp.get("enabled", True),
         subnets=tuple(subnets),
-        timeout_s=_positive(arp.get("timeout", ArpSettings.timeout_s), source, "arp.timeout"),
-        retries=_non_negative(arp.get("retries", ArpSettings.retries), source, "arp.retries"),
+        timeout_s=_positive(arp.get("timeout", _ARP_DEFAULTS.timeout_s), source, "arp.timeout"),
+        retries=_non_negative(arp.get("retries", _ARP_DEFAULTS.retries), source, "arp.retries"),
     )
     return replace(config, arp=arp_settings, hostfacts_enabled=hostfacts.get("enabled", True))
 
