@@ -1,0 +1,76 @@
+"""`headcount-agent scan --once --json` on a real namespaced LAN: clean JSON on stdout, progress on a terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+
+import pytest
+
+from headcount.agent.simlan import SimDistrict
+
+pytestmark = pytest.mark.netns
+
+
+def test_scan_once_json_is_clean_while_a_terminal_shows_progress(netns_allowed, no_leftover_namespaces):
+    with SimDistrict(schools=1, hosts_per_school=6, first_subnet=120) as district:
+        no_leftover_namespaces(district.tag)
+        school = district.schools[0]
+        controller, terminal = pty.openpty()   # stderr is a terminal, stdout is a pipe (as in `... | jq`)
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "headcount.agent", "scan", "--once", "--json",
+                 "--subnet", str(school.network), "--interface", school.bridge],
+                stdout=subprocess.PIPE, stderr=terminal, text=True,
+            )
+            os.close(terminal)
+            stdout, _ = process.communicate(timeout=120)
+            seen_on_terminal = b""
+            while True:
+                try:
+                    chunk = os.read(controller, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen_on_terminal += chunk
+        finally:
+            os.close(controller)
+        assert process.returncode == 0
+        document = json.loads(stdout)   # nothing but the JSON document on stdout
+        arp = {(o["mac"], o["ip"]) for o in document["observations"] if o["kind"] == "arp"}
+        assert arp == {(h.mac, h.ip) for h in school.hosts}
+        assert [o["kind"] for o in document["observations"]].count("host") == 1
+        assert document["errors"] == {}
+        progress = seen_on_terminal.decode(errors="replace")
+        assert f"arp {school.network} on {school.bridge}: 254/254 addresses (100%)" in progress
+
+
+def test_unprivileged_agent_needs_exactly_cap_net_raw(netns_allowed, no_leftover_namespaces):
+    """What deploy/headcount-agent.service relies on: an unprivileged user with ambient
+    CAP_NET_RAW can sweep; without it the scan fails with a message naming the capability."""
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if subprocess.run([*as_nobody, sys.executable, "-c", "import headcount.agent"], capture_output=True).returncode:
+        pytest.skip("this interpreter or checkout is not readable by an unprivileged user here")
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+    with SimDistrict(schools=1, hosts_per_school=4, first_subnet=121) as district:
+        no_leftover_namespaces(district.tag)
+        school = district.schools[0]
+        scan = [sys.executable, "-m", "headcount.agent", "scan", "--once", "--json", "--no-progress",
+                "--subnet", str(school.network), "--interface", school.bridge]
+
+        denied = subprocess.run([*as_nobody, *scan], capture_output=True, text=True, timeout=120, env=env)
+        assert denied.returncode == 1, denied.stderr
+        document = json.loads(denied.stdout)
+        assert "CAP_NET_RAW" in document["errors"]["arp"]
+        assert [o["kind"] for o in document["observations"]] == ["host"]   # the other scanner still ran
+        assert "Traceback" not in denied.stderr
+
+        granted = subprocess.run([*as_nobody, "--inh-caps=+net_raw", "--ambient-caps=+net_raw", *scan],
+                                 capture_output=True, text=True, timeout=120, env=env)
+        assert granted.returncode == 0, granted.stderr
+        found = {(o["mac"], o["ip"]) for o in json.loads(granted.stdout)["observations"] if o["kind"] == "arp"}
+        assert found == {(h.mac, h.ip) for h in school.hosts}
