@@ -1,0 +1,151 @@
+"""headcount-collector: the district server. Argument parsing, logging set-up and signals live here only."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import textwrap
+import tempfile
+from pathlib import Path
+
+import headcount
+
+from .errors import CollectorError
+from .server import format_address, parse_listen_address, prune_periodically, start_server
+from .store import DEFAULT_RETENTION_DAYS, Store
+
+log = logging.getLogger("headcount.collector")
+
+# Agents' streams end by themselves at shutdown (between messages); this only
+# bounds a query stream that is still sending when SIGTERM arrives.
+STOP_GRACE_S = 5.0
+
+DESCRIPTION = """\
+Headcount collector: the one district server that every school's agent
+streams its discoveries to. It stores them in a SQLite file and answers the
+`headcount` command line (devices, device, sites) and the gRPC Query API.
+"""
+
+EXAMPLES = """\
+example (what deploy/headcount-collector.service runs):
+  headcount-collector serve --db /var/lib/headcount-collector/headcount.db \\
+      --listen 0.0.0.0:50051 --retention-days 90
+
+Then, from any machine that can reach it:
+  headcount sites --collector collector.district.example:50051
+"""
+
+
+def _retention_days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if days < 0:
+        raise argparse.ArgumentTypeError(f"{days} is negative; use 0 to keep history forever")
+    return days
+
+
+def _wrap(text: str) -> str:
+    """Subcommand descriptions wrapped for an 80-column terminal (the raw formatter keeps epilogs' layout)."""
+    return textwrap.fill(text, width=78)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="headcount-collector", description=DESCRIPTION, epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"headcount-collector {headcount.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve", help="run the collector until stopped (SIGTERM or Ctrl-C)",
+        description=_wrap("Accept agents' streams and engineers' queries until stopped. The database is created "
+                          "on first start and its schema upgraded automatically. SIGTERM or Ctrl-C stops cleanly: "
+                          "batches in flight are finished and the database is closed."),
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--db", type=Path, default=Path("headcount.db"), metavar="PATH",
+                       help="SQLite database file, created if missing; its folder must exist and be writable "
+                            "(default: headcount.db in the current folder)")
+    serve.add_argument("--listen", default="0.0.0.0:50051", metavar="HOST:PORT",
+                       help="address to accept agents and queries on (default 0.0.0.0:50051: every IPv4 "
+                            "interface; use [::]:50051 for IPv6 too; port 0 picks a free port)")
+    serve.add_argument("--retention-days", type=_retention_days, default=DEFAULT_RETENTION_DAYS, metavar="N",
+                       help=f"delete observation history older than N days, at start and hourly; device rows "
+                            f"(first/last seen) are kept; 0 keeps history forever (default {DEFAULT_RETENTION_DAYS})")
+    serve.add_argument("--ready-file", type=Path, metavar="PATH",
+                       help="once serving, write the bound HOST:PORT into this file (for scripts and tests that "
+                            "listen on port 0); removed again at a clean stop")
+    serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                       help="log detail on stderr (default INFO: start, stop, agents connecting and leaving)")
+    return parser
+
+
+def write_ready_file(path: Path, text: str) -> None:
+    """Write atomically (temp file + rename) so a reader never sees half an address."""
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as exc:
+        raise CollectorError(f"cannot write the ready file {path}: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(text + "\n")
+        os.replace(temp, path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise CollectorError(f"cannot write the ready file {path}: {exc.strerror}") from exc
+
+
+async def serve(args: argparse.Namespace) -> int:
+    host, _ = parse_listen_address(args.listen)   # a typo fails before the database is touched
+    store = await Store.open(args.db, retention_days=args.retention_days)
+    try:
+        stopping = asyncio.Event()
+        server, port = await start_server(store, args.listen, stopping=stopping)
+        retention = asyncio.create_task(prune_periodically(store))
+        try:
+            address = format_address(host, port)
+            log.info("listening on %s (db %s)", address, args.db)
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stopping.set)
+            if args.ready_file:
+                write_ready_file(args.ready_file, address)
+            await stopping.wait()
+            log.info("stopping: finishing batches in flight")
+        finally:
+            stopping.set()
+            retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retention
+            await server.stop(STOP_GRACE_S)
+            if args.ready_file:
+                with contextlib.suppress(OSError):
+                    args.ready_file.unlink(missing_ok=True)
+    finally:
+        await store.close()
+    log.info("stopped; database %s closed", args.db)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return asyncio.run(serve(args))
+    except CollectorError as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"headcount-collector: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:   # Ctrl-C before the signal handlers were installed
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

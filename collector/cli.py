@@ -1,0 +1,364 @@
+"""headcount: ask the district collector what it knows.
+
+Engineers install this with the base package only (grpcio and protobuf), so
+it talks to the collector over gRPC and never opens the database itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import timezone
+from typing import Any, TextIO
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+import headcount
+from headcount.v1 import inventory_pb2 as pb
+from headcount.v1 import inventory_pb2_grpc as pb_grpc
+
+from .errors import QueryError
+
+DEFAULT_COLLECTOR = "127.0.0.1:50051"
+COLLECTOR_ENV = "HEADCOUNT_COLLECTOR"
+CALL_TIMEOUT_S = 10.0
+# A whole district's device list streams in seconds; the deadline only stops a stalled collector.
+LISTING_TIMEOUT_S = 300.0
+EXIT_NOT_FOUND = 1
+EXIT_USAGE = 2
+
+DEVICE_FIELDS = ("site", "mac", "ip", "vendor", "locally_administered", "first_seen", "last_seen", "sources",
+                 "hostname")
+
+DESCRIPTION = """\
+Headcount: ask the district collector which devices every school has.
+
+  devices   every device, or one school's (table, JSON or CSV)
+  device    one MAC address: where it was seen and its recent history
+  sites     one line per school: device counts, agents, last contact
+  demo      a simulated two-school district on this machine (needs root)
+"""
+
+EXAMPLES = """\
+examples:
+  headcount sites --collector collector.district.example:50051
+  headcount devices --site lincoln-elementary --format csv > lincoln.csv
+  headcount device 3c:22:fb:12:34:56
+
+--collector defaults to $HEADCOUNT_COLLECTOR, else 127.0.0.1:50051.
+Exit status: 0 success, 1 not found, 2 bad input or collector unreachable.
+"""
+
+DEMO_HELP = ("build a simulated two-school district in Linux network namespaces, run a collector and one agent "
+             "per school, and print the inventory (needs root)")
+
+
+# ---------------------------------------------------------------- formatting (pure)
+
+
+def iso_time(stamp: Timestamp, *, present: bool = True) -> str | None:
+    """ISO-8601 UTC with microseconds and Z, e.g. 2026-11-22T08:30:15.250000Z; None when unset."""
+    if not present or (stamp.seconds == 0 and stamp.nanos == 0):
+        return None
+    moment = stamp.ToDatetime(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def short_time(stamp: Timestamp, *, present: bool = True) -> str:
+    """Table form: 2026-11-22 08:30:15Z."""
+    text = iso_time(stamp, present=present)
+    return f"{text[:10]} {text[11:19]}Z" if text else ""
+
+
+def device_json(device: pb.Device) -> dict[str, Any]:
+    return {
+        "site": device.site,
+        "mac": device.mac,
+        "ip": device.ip,
+        "vendor": device.vendor,
+        "locally_administered": device.locally_administered,
+        "first_seen": iso_time(device.first_seen),
+        "last_seen": iso_time(device.last_seen),
+        "sources": list(device.sources),
+        "hostname": device.hostname,
+    }
+
+
+def site_json(site: pb.SiteSummary) -> dict[str, Any]:
+    return {
+        "site": site.site,
+        "devices": site.devices,
+        "locally_administered": site.locally_administered,
+        "agents": list(site.agents),
+        "last_seen": iso_time(site.last_seen, present=site.HasField("last_seen")),
+    }
+
+
+def history_json(record: pb.ObservationRecord) -> dict[str, Any]:
+    try:
+        data = json.loads(record.data_json) if record.data_json else {}
+    except json.JSONDecodeError:
+        data = {"unparsed": record.data_json}
+    return {"site": record.site, "agent_id": record.agent_id, "kind": record.kind,
+            "observed_at": iso_time(record.observed_at), "data": data}
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Left-aligned columns two spaces apart; the last column is not padded."""
+    rows = [[str(cell) for cell in row] for row in rows]
+    widths = [max([len(header), *(len(row[i]) for row in rows)]) for i, header in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()
+
+    return "\n".join([line(headers), *(line(row) for row in rows)]) + "\n"
+
+
+def devices_table(devices: Sequence[pb.Device]) -> str:
+    rows = [(d.site, d.mac, d.ip, d.vendor, "yes" if d.locally_administered else "",
+             short_time(d.first_seen), short_time(d.last_seen)) for d in devices]
+    return table(("SITE", "MAC", "IP", "VENDOR", "RANDOMISED", "FIRST SEEN", "LAST SEEN"), rows)
+
+
+def sites_table(sites: Sequence[pb.SiteSummary]) -> str:
+    rows = [(s.site, str(s.devices), str(s.locally_administered), ", ".join(s.agents),
+             short_time(s.last_seen, present=s.HasField("last_seen"))) for s in sites]
+    return table(("SITE", "DEVICES", "RANDOMISED", "AGENTS", "LAST SEEN"), rows)
+
+
+def device_detail_text(response: pb.GetDeviceResponse) -> str:
+    parts = []
+    for device in response.devices:
+        fields = [
+            ("MAC", device.mac), ("IP", device.ip), ("VENDOR", device.vendor),
+            ("RANDOMISED", "yes (locally administered MAC)" if device.locally_administered else "no"),
+            ("HOSTNAME", device.hostname), ("FIRST SEEN", short_time(device.first_seen)),
+            ("LAST SEEN", short_time(device.last_seen)), ("SOURCES", ", ".join(device.sources)),
+        ]
+        parts.append(f"{device.site}\n" + "".join(f"  {name:<11} {value}\n" for name, value in fields))
+    if response.history:
+        rows = [(short_time(h.observed_at), h.site, h.agent_id, h.kind, _summary(history_json(h)["data"]))
+                for h in response.history]
+        parts.append(f"recent history, newest first ({len(response.history)}):\n"
+                     + table(("OBSERVED", "SITE", "AGENT", "KIND", "DETAILS"), rows))
+    return "\n".join(parts)
+
+
+def _summary(data: dict[str, Any], limit: int = 60) -> str:
+    text = " ".join(f"{key}={value}" for key, value in sorted(data.items()) if key != "mac")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def write_json_list(items: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """A JSON list written item by item, so a huge listing never sits in memory twice."""
+    out.write("[")
+    for index, item in enumerate(items):
+        out.write(("," if index else "") + "\n  " + json.dumps(item))
+    out.write("\n]\n")
+
+
+def write_csv(items: Iterable[dict[str, Any]], out: TextIO) -> None:
+    writer = csv.DictWriter(out, fieldnames=DEVICE_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for item in items:
+        writer.writerow({**item, "locally_administered": "true" if item["locally_administered"] else "false",
+                         "sources": ";".join(item["sources"])})
+
+
+# ---------------------------------------------------------------- talking to the collector
+
+
+def _query_error(exc: grpc.RpcError, collector: str, timeout_s: float) -> QueryError:
+    code, details = exc.code(), exc.details() or ""
+    if code == grpc.StatusCode.UNAVAILABLE and not details.startswith("the collector"):
+        reason = details.rsplit(": ", 1)[-1].strip() or "unavailable"
+        return QueryError(f"cannot reach the collector at {collector} ({reason})", EXIT_USAGE)
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return QueryError(f"cannot reach the collector at {collector} (no answer within {timeout_s:.0f}s)", EXIT_USAGE)
+    if code == grpc.StatusCode.NOT_FOUND:
+        return QueryError(details, EXIT_NOT_FOUND)
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        return QueryError(details, EXIT_USAGE)
+    return QueryError(f"the collector at {collector} answered {code.name}: {details}", 1)
+
+
+def _call(collector: str, timeout_s: float, method: Callable[[pb_grpc.QueryStub], Any]) -> Any:
+    with grpc.insecure_channel(collector) as channel:
+        try:
+            return method(pb_grpc.QueryStub(channel))
+        except grpc.RpcError as exc:
+            raise _query_error(exc, collector, timeout_s) from exc
+
+
+def _devices(collector: str, site: str) -> Iterator[pb.Device]:
+    """Devices as the collector streams them, so json and csv output start at once and stay small."""
+    with grpc.insecure_channel(collector) as channel:
+        try:
+            yield from pb_grpc.QueryStub(channel).ListDevices(pb.ListDevicesRequest(site=site),
+                                                              timeout=LISTING_TIMEOUT_S)
+        except grpc.RpcError as exc:
+            raise _query_error(exc, collector, LISTING_TIMEOUT_S) from exc
+
+
+def devices_command(args: argparse.Namespace, out: TextIO) -> int:
+    devices = _devices(args.collector, args.site or "")
+    if args.format == "json":
+        write_json_list((device_json(d) for d in devices), out)
+    elif args.format == "csv":
+        write_csv((device_json(d) for d in devices), out)
+    else:
+        devices = list(devices)   # column widths need every row
+        out.write(devices_table(devices))
+        sites = len({d.site for d in devices})
+        out.write(f"{len(devices)} device{'s' * (len(devices) != 1)} at {sites} site{'s' * (sites != 1)}\n")
+    return 0
+
+
+def device_command(args: argparse.Namespace, out: TextIO) -> int:
+    request = pb.GetDeviceRequest(mac=args.mac, site=args.site or "")
+    response = _call(args.collector, CALL_TIMEOUT_S, lambda stub: stub.GetDevice(request, timeout=CALL_TIMEOUT_S))
+    if args.format == "json":
+        document = {"devices": [device_json(d) for d in response.devices],
+                    "history": [history_json(h) for h in response.history]}
+        out.write(json.dumps(document, indent=2) + "\n")
+    else:
+        out.write(device_detail_text(response))
+    return 0
+
+
+def sites_command(args: argparse.Namespace, out: TextIO) -> int:
+    response = _call(args.collector, CALL_TIMEOUT_S,
+                     lambda stub: stub.ListSites(pb.ListSitesRequest(), timeout=CALL_TIMEOUT_S))
+    if args.format == "json":
+        out.write(json.dumps([site_json(s) for s in response.sites], indent=2) + "\n")
+    else:
+        out.write(sites_table(response.sites))
+    return 0
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _wrap(text: str) -> str:
+    """Subcommand descriptions wrapped for an 80-column terminal (the raw formatter keeps epilogs' layout)."""
+    return textwrap.fill(text, width=78)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="headcount", description=DESCRIPTION, epilog=EXAMPLES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"headcount {headcount.__version__}")
+    # On every query subcommand, so that `headcount devices --collector X` reads naturally.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--collector", metavar="HOST:PORT",
+                        default=os.environ.get(COLLECTOR_ENV) or DEFAULT_COLLECTOR,
+                        help=f"the collector to ask (default: ${COLLECTOR_ENV}, else {DEFAULT_COLLECTOR})")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    devices = commands.add_parser(
+        "devices", parents=[common], help="list devices, every school's or one school's",
+        description=_wrap("List the devices the collector holds: one row per device per school, ordered by school "
+                          "and IP. RANDOMISED marks a locally administered (usually randomised, private) MAC. "
+                          "Times are UTC."),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  headcount devices --collector collector.district.example:50051\n"
+               "  headcount devices --site lincoln-elementary --format json | jq '.[].ip'\n"
+               "  headcount devices --format csv > district.csv\n\n"
+               "json and csv fields: " + ", ".join(DEVICE_FIELDS) + " (times ISO-8601 UTC)",
+    )
+    devices.add_argument("--site", metavar="SITE", help="only this school (its site name as in `headcount sites`)")
+    devices.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                         help="table for people (default), json or csv for scripts and spreadsheets")
+    devices.set_defaults(handler=devices_command)
+
+    device = commands.add_parser(
+        "device", parents=[common], help="show one MAC address: each school's record and recent history",
+        description=_wrap("Show what the collector knows about one MAC address: its record at every school that has "
+                          "seen it, and its newest observations. Exits 1 if no school has seen it."),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  headcount device 3c:22:fb:12:34:56\n"
+               "  headcount device 3C-22-FB-12-34-56 --site lincoln-elementary --format json",
+    )
+    device.add_argument("mac", metavar="MAC",
+                        help="aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF, aabb.ccdd.eeff or aabbccddeeff")
+    device.add_argument("--site", metavar="SITE", help="only this school's record and history")
+    device.add_argument("--format", choices=("table", "json"), default="table",
+                        help="table for people (default) or json")
+    device.set_defaults(handler=device_command)
+
+    sites = commands.add_parser(
+        "sites", parents=[common], help="one line per school: devices, randomised MACs, agents, last contact",
+        description=_wrap("Summarise every school the collector has heard from: how many devices, how many with a "
+                          "randomised (locally administered) MAC, which agents report it, and when it was last heard "
+                          "from (UTC)."),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  headcount sites\n"
+               "  headcount sites --collector collector.district.example:50051 --format json",
+    )
+    sites.add_argument("--format", choices=("table", "json"), default="table",
+                       help="table for people (default) or json")
+    sites.set_defaults(handler=sites_command)
+
+    _add_demo(commands)
+    return parser
+
+
+def _add_demo(commands: argparse._SubParsersAction) -> None:
+    demo_parser = commands.add_parser(
+        "demo", help=DEMO_HELP, description=_wrap(DEMO_HELP[0].upper() + DEMO_HELP[1:] + "."),
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog="example:\n  sudo .venv/bin/headcount demo --hold",
+    )
+    try:
+        from . import demo
+    except ImportError as exc:   # a partial install: keep --help working and say what is missing
+        missing = exc.name or str(exc)
+
+        def unavailable(args: argparse.Namespace) -> int:
+            print(f"headcount demo needs the agent and collector: pip install 'headcount[agent,collector]' "
+                  f"({missing} is missing)", file=sys.stderr)
+            return EXIT_USAGE
+
+        demo_parser.set_defaults(handler=unavailable)
+        return
+    demo.add_arguments(demo_parser)
+
+    def run_demo(args: argparse.Namespace) -> int:
+        try:
+            return demo.run(args)
+        except ModuleNotFoundError as exc:
+            print(f"headcount demo needs the agent and collector: pip install 'headcount[agent,collector]' "
+                  f"({exc.name} is missing)", file=sys.stderr)
+            return EXIT_USAGE
+
+    demo_parser.set_defaults(handler=run_demo)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="headcount: %(levelname)s: %(message)s")
+    if args.command == "demo":
+        return args.handler(args)
+    try:
+        return args.handler(args, sys.stdout)
+    except QueryError as exc:
+        print(f"headcount: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:   # e.g. `headcount devices | head`: the reader left; say nothing
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""The collector's errors: one base, so callers can catch everything the collector raises on purpose."""
+
+
+class CollectorError(Exception):
+    """Base of every error the collector raises on purpose."""
+
+
+class InvalidMacError(CollectorError, ValueError):
+    """Text that is not a MAC address; the message quotes it."""
+
+    def __init__(self, value: str):
+        super().__init__(f"{value!r} is not a MAC address (expected e.g. aa:bb:cc:dd:ee:ff)")
+        self.value = value
+
+
+class InvalidObservationError(CollectorError):
+    """One observation in a batch is malformed; it is rejected on its own, the batch goes on."""
+
+
+class InvalidHelloError(CollectorError):
+    """An agent's Hello lacks something the collector needs; the message names the field."""
+
+
+class StoreError(CollectorError):
+    """The database failed (cannot be opened, is read-only, disk full, ...)."""
+
+
+class StoreClosedError(StoreError):
+    """The store was used after close()."""
+
+
+class ListenAddressError(CollectorError):
+    """A listen address is not HOST:PORT, or it cannot be bound."""
+
+
+class QueryError(CollectorError):
+    """A `headcount` query could not be answered; `exit_code` is what the command line exits with."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code

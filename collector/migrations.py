@@ -1,0 +1,91 @@
+"""The collector's database schema, as versioned migrations.
+
+Each migration runs once per database, in its own transaction, in the order
+registered here, and is recorded in `_sqlite_migrations`. Never edit or
+reorder a migration that has shipped: add a new one. Timestamps are TEXT in
+the fixed shape described in model.py; JSON columns are TEXT.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "headcount-collector"
+
+migrations = Migrations(MIGRATION_SET)
+
+
+@migrations(name="0001_agents_devices_observations")
+def create_initial_schema(db) -> None:
+    db["agents"].create(
+        {
+            "agent_id": str,
+            "site": str,
+            "version": str,
+            "hostname": str,
+            "scanners": str,           # JSON list of scanner names
+            "last_sequence": int,      # highest batch sequence stored; the duplicate filter
+            "first_seen": str,
+            "last_seen": str,          # last message of any kind
+            "last_heartbeat": str,
+            "host_facts": str,         # JSON of the newest HostFacts the agent reported
+            "host_facts_at": str,      # its observed_at, so an old batch never overwrites newer facts
+        },
+        pk="agent_id",
+        not_null=["site", "last_sequence", "first_seen", "last_seen"],
+        defaults={"version": "", "hostname": "", "scanners": "[]", "last_sequence": 0},
+    )
+    db["agents"].create_index(["site"])
+
+    db["devices"].create(
+        {
+            "id": int,
+            "site": str,
+            "mac": str,
+            "ip": str,
+            "ip_key": str,             # model.ip_sort_key(ip): lists devices in numeric IP order
+            "vendor": str,
+            "locally_administered": int,
+            "hostname": str,
+            "first_seen": str,
+            "last_seen": str,
+            "sources": str,            # JSON list of scanner names that have seen it
+        },
+        pk="id",
+        not_null=["site", "mac", "ip", "ip_key", "vendor", "locally_administered", "hostname",
+                  "first_seen", "last_seen", "sources"],
+    )
+    db["devices"].create_index(["site", "mac"], unique=True)
+    db["devices"].create_index(["site", "ip_key", "mac"])
+    db["devices"].create_index(["mac"])
+
+    db["observations"].create(
+        {
+            "id": int,
+            "site": str,
+            "agent_id": str,
+            "sequence": int,
+            "kind": str,
+            "scanner": str,
+            "mac": str,                # normalised; '' when the observation is not about one MAC
+            "observed_at": str,
+            "received_at": str,
+            "data": str,               # JSON of the observation's fields
+        },
+        pk="id",
+        not_null=["site", "agent_id", "sequence", "kind", "scanner", "mac", "observed_at", "received_at", "data"],
+    )
+    db["observations"].create_index(["site", "mac"])
+    db["observations"].create_index(["observed_at"])
+    db["observations"].create_index(["mac", "observed_at"])
+
+
+def apply_migrations(db) -> list[str]:
+    """Apply what is pending; returns the names applied now (empty when the schema is current)."""
+    pending = [migration.name for migration in migrations.pending(db)]
+    migrations.apply(db)
+    return pending
+
+
+def applied_migrations(db) -> list[str]:
+    return [migration.name for migration in migrations.applied(db)]

@@ -1,0 +1,217 @@
+"""The collector's domain records and pure helpers; no protobuf, no database.
+
+Timestamps are aware UTC datetimes in memory. In the database and in JSON they
+are ISO-8601 UTC text of one fixed shape, `2026-11-22T08:30:15.250000Z`
+(always microseconds, always `Z`), so that comparing the text orders by time:
+SQLite's min(), max() and ORDER BY on those columns are chronological.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from .errors import InvalidMacError
+
+OBSERVATION_KINDS = ("arp", "snmp", "mdns", "dhcp", "host")
+
+_MAC_SEPARATED = re.compile(r"[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}")
+_MAC_DOTTED = re.compile(r"[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}")
+_MAC_BARE = re.compile(r"[0-9a-f]{12}")
+
+
+def normalize_mac(text: str) -> str:
+    """aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF, aabb.ccdd.eeff or aabbccddeeff -> aa:bb:cc:dd:ee:ff."""
+    candidate = text.strip().lower() if isinstance(text, str) else ""
+    if not (_MAC_SEPARATED.fullmatch(candidate) or _MAC_DOTTED.fullmatch(candidate) or _MAC_BARE.fullmatch(candidate)):
+        raise InvalidMacError(text)
+    digits = re.sub(r"[:.\-]", "", candidate)
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+def is_locally_administered(mac: str) -> bool:
+    """The U/L bit of the first octet: set on randomised ("private") MACs."""
+    return int(mac[:2], 16) & 0x02 != 0
+
+
+def is_unicast(mac: str) -> bool:
+    """False for group (multicast/broadcast) addresses and for the all-zero MAC, which no host answers ARP with."""
+    return int(mac[:2], 16) & 0x01 == 0 and mac != "00:00:00:00:00:00"
+
+
+def ip_sort_key(ip: str) -> str:
+    """Text that sorts addresses numerically (IPv4 before IPv6); unknown addresses sort last."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return "~"
+    return f"{address.version}:{int(address):032x}"
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Aware datetime -> the fixed-shape UTC text described in the module docstring."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment!r}: the collector only handles aware UTC times")
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def parse_timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(timezone.utc)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ---------------------------------------------------------------- what agents send
+
+
+@dataclass(frozen=True, slots=True)
+class AgentIdentity:
+    agent_id: str
+    site: str
+    version: str = ""
+    hostname: str = ""
+    scanners: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSighting:
+    """What one observation says about a device at the agent's site.
+
+    ARP and DHCP sightings create a device row; mDNS sightings only refresh a
+    row that ARP or DHCP made (an mDNS answer alone does not prove the device
+    sits on a swept subnet). Empty strings mean "not known" and never erase a
+    known value.
+    """
+
+    mac: str
+    ip: str = ""
+    vendor: str = ""
+    hostname: str = ""
+    creates_device: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One observation from a batch, validated; `data` is its fields as plain JSON-ready values."""
+
+    kind: str
+    observed_at: datetime
+    scanner: str
+    data: dict[str, Any]
+    mac: str = ""                        # normalised; empty when the observation is not about one MAC
+    sighting: DeviceSighting | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """An observation the collector refused; the rest of its batch is still stored."""
+
+    index: int
+    kind: str
+    reason: str
+
+
+class IngestStatus(enum.Enum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    status: IngestStatus
+    observations_stored: int
+    last_sequence: int
+
+
+# ---------------------------------------------------------------- what engineers read
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    site: str
+    mac: str
+    ip: str
+    vendor: str
+    locally_administered: bool
+    hostname: str
+    first_seen: datetime
+    last_seen: datetime
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSummary:
+    site: str
+    devices: int
+    locally_administered: int
+    agents: tuple[str, ...]
+    last_seen: datetime | None     # newest device sighting or agent contact; None if neither
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    site: str
+    agent_id: str
+    sequence: int
+    kind: str
+    mac: str
+    observed_at: datetime
+    received_at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStatus:
+    agent_id: str
+    site: str
+    version: str
+    hostname: str
+    scanners: tuple[str, ...]
+    last_sequence: int
+    first_seen: datetime
+    last_seen: datetime
+    last_heartbeat: datetime | None
+    host_facts: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceDetail:
+    devices: tuple[Device, ...]        # one per site holding the MAC
+    history: tuple[HistoryEntry, ...]  # newest first, bounded
+
+
+def merge_sighting(existing: Device | None, site: str, sighting: DeviceSighting,
+                   observed_at: datetime, source: str) -> Device | None:
+    """The device row after one more sighting; None when the sighting may not create a row.
+
+    Batches can arrive out of order (an agent's backlog after an outage), so
+    first_seen/last_seen only ever widen, and ip/vendor/hostname follow the
+    newest sighting that knows them.
+    """
+    sources = tuple(sorted({*(existing.sources if existing else ()), source} - {""}))
+    if existing is None:
+        if not sighting.creates_device:
+            return None
+        return Device(site=site, mac=sighting.mac, ip=sighting.ip, vendor=sighting.vendor,
+                      locally_administered=is_locally_administered(sighting.mac), hostname=sighting.hostname,
+                      first_seen=observed_at, last_seen=observed_at, sources=sources)
+    newest = observed_at >= existing.last_seen
+
+    def pick(current: str, offered: str) -> str:
+        return offered if offered and (newest or not current) else current
+
+    return replace(
+        existing,
+        ip=pick(existing.ip, sighting.ip),
+        vendor=pick(existing.vendor, sighting.vendor),
+        hostname=pick(existing.hostname, sighting.hostname),
+        first_seen=min(existing.first_seen, observed_at),
+        last_seen=max(existing.last_seen, observed_at),
+        sources=sources,
+    )
