@@ -16,7 +16,7 @@ from pathlib import Path
 import headcount
 
 from .errors import CollectorError
-from .server import format_address, parse_listen_address, prune_periodically, start_server
+from .server import check_listen_address, format_address, prune_periodically, start_server
 from .store import DEFAULT_RETENTION_DAYS, Store
 
 log = logging.getLogger("headcount.collector")
@@ -103,7 +103,7 @@ def write_ready_file(path: Path, text: str) -> None:
 
 
 async def serve(args: argparse.Namespace) -> int:
-    host, _ = parse_listen_address(args.listen)   # a typo fails before the database is touched
+    host, _ = check_listen_address(args.listen)   # a typo or a busy port fails before the database is touched
     store = await Store.open(args.db, retention_days=args.retention_days)
     try:
         stopping = asyncio.Event()

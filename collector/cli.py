@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import logging
 import os
@@ -142,7 +143,7 @@ def device_detail_text(response: pb.GetDeviceResponse) -> str:
             ("HOSTNAME", device.hostname), ("FIRST SEEN", short_time(device.first_seen)),
             ("LAST SEEN", short_time(device.last_seen)), ("SOURCES", ", ".join(device.sources)),
         ]
-        parts.append(f"{device.site}\n" + "".join(f"  {name:<11} {value}\n" for name, value in fields))
+        parts.append(f"{device.site}\n" + "".join(f"  {name:<11} {value}".rstrip() + "\n" for name, value in fields))
     if response.history:
         rows = [(short_time(h.observed_at), h.site, h.agent_id, h.kind, _summary(history_json(h)["data"]))
                 for h in response.history]
@@ -208,7 +209,9 @@ def _devices(collector: str, site: str) -> Iterator[pb.Device]:
 
 
 def devices_command(args: argparse.Namespace, out: TextIO) -> int:
-    devices = _devices(args.collector, args.site or "")
+    stream = _devices(args.collector, args.site or "")
+    first = next(stream, None)   # an unreachable collector fails here, before any output
+    devices = itertools.chain([first], stream) if first is not None else iter(())
     if args.format == "json":
         write_json_list((device_json(d) for d in devices), out)
     elif args.format == "csv":

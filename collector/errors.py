@@ -9,7 +9,8 @@ class InvalidMacError(CollectorError, ValueError):
     """Text that is not a MAC address; the message quotes it."""
 
     def __init__(self, value: str):
-        super().__init__(f"{value!r} is not a MAC address (expected e.g. aa:bb:cc:dd:ee:ff)")
+        shown = value if len(value) <= 40 else value[:37] + "..."   # an agent bug must not flood logs and acks
+        super().__init__(f"{shown!r} is not a MAC address (expected e.g. aa:bb:cc:dd:ee:ff)")
         self.value = value
 
 

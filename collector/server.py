@@ -53,6 +53,13 @@ def format_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def check_listen_address(listen: str) -> tuple[str, int]:
+    """Parse `listen` and make sure it can be bound now; raises ListenAddressError naming the reason."""
+    host, port = parse_listen_address(listen)
+    _check_bindable(host, port)
+    return host, port
+
+
 def _check_bindable(host: str, port: int) -> None:
     """Raise a ListenAddressError with the operating system's reason when nothing at host:port can be bound.
 
@@ -84,8 +91,7 @@ async def start_server(store: Store, listen: str = "127.0.0.1:0", *,
     Setting `stopping` (optional) marks every service NOT_SERVING and ends each
     Ingest stream after the message it is handling; then call server.stop(grace).
     """
-    host, port = parse_listen_address(listen)
-    _check_bindable(host, port)
+    host, port = check_listen_address(listen)
     # SO_REUSEPORT (gRPC's default on Linux) would let a second collector share the port silently.
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     stopping = stopping or asyncio.Event()

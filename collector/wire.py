@@ -24,6 +24,7 @@ from .model import (AgentIdentity, Device, DeviceDetail, DeviceSighting, History
 
 MAX_NAME_LENGTH = 200   # agent ids and site names end up in tables and terminal columns
 MAX_REASONS_IN_ACK = 3
+MAX_ACK_DETAIL = 500
 
 _ACK_STATUS = {IngestStatus.STORED: pb.Ack.STORED, IngestStatus.DUPLICATE: pb.Ack.DUPLICATE}
 
@@ -119,7 +120,8 @@ def _ipv4(text: str, field_name: str, *, required: bool) -> str:
     try:
         return str(ipaddress.IPv4Address(text))
     except ValueError as exc:
-        raise InvalidObservationError(f"{field_name}: {text!r} is not an IPv4 address") from exc
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise InvalidObservationError(f"{field_name}: {shown!r} is not an IPv4 address") from exc
 
 
 def describe_rejections(rejections: Sequence[Rejection], total: int) -> str:
@@ -129,7 +131,8 @@ def describe_rejections(rejections: Sequence[Rejection], total: int) -> str:
     reasons = collections.Counter(r.reason for r in rejections).most_common()
     shown = "; ".join(f"{reason} (x{count})" if count > 1 else reason for reason, count in reasons[:MAX_REASONS_IN_ACK])
     more = f"; and {len(reasons) - MAX_REASONS_IN_ACK} other reasons" if len(reasons) > MAX_REASONS_IN_ACK else ""
-    return f"rejected {len(rejections)} of {total} observations: {shown}{more}"
+    detail = f"rejected {len(rejections)} of {total} observations: {shown}{more}"
+    return detail if len(detail) <= MAX_ACK_DETAIL else detail[: MAX_ACK_DETAIL - 3] + "..."
 
 
 # ---------------------------------------------------------------- collector -> agent
