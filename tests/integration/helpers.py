@@ -17,7 +17,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def stop(process: subprocess.Popen, timeout: float = 15) -> None:
+def stop(process: subprocess.Popen, timeout: float = 15) -> int:
+    """SIGTERM a process this test started, SIGKILL if it lingers; returns its exit code."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
@@ -25,16 +26,20 @@ def stop(process: subprocess.Popen, timeout: float = 15) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    return process.returncode
 
 
-def start_collector(tmp_path: Path, listen: str = "127.0.0.1:0", db: Path | None = None) -> tuple[subprocess.Popen, str]:
-    ready = tmp_path / f"collector-{time.monotonic_ns()}.addr"
-    log = open(tmp_path / "collector.log", "ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "headcount.collector", "serve", "--db", str(db or tmp_path / "headcount.db"),
-         "--listen", listen, "--ready-file", str(ready)],
-        stdout=log, stderr=log,
-    )
+def start_collector(tmp_path: Path, listen: str = "127.0.0.1:0", *extra: str) -> tuple[subprocess.Popen, str]:
+    """A real `headcount-collector serve` on loopback; its log is tmp_path/collector.log."""
+    ready = tmp_path / "collector.addr"
+    ready.unlink(missing_ok=True)
+    log = tmp_path / "collector.log"
+    with open(log, "ab") as log_file:   # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "headcount.collector", "serve", "--db", str(tmp_path / "headcount.db"),
+             "--listen", listen, "--ready-file", str(ready), *extra],
+            stdout=subprocess.DEVNULL, stderr=log_file,
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if ready.exists() and ready.read_text().strip():
@@ -43,7 +48,7 @@ def start_collector(tmp_path: Path, listen: str = "127.0.0.1:0", db: Path | None
             break
         time.sleep(0.05)
     stop(process)
-    raise AssertionError(f"collector did not start: {(tmp_path / 'collector.log').read_text()[-2000:]}")
+    raise AssertionError(f"collector did not start: {log.read_text()[-2000:]}")
 
 
 def write_agent_config(path: Path, *, site: str, collector: str, state_dir: Path,

@@ -7,7 +7,6 @@ process on a loopback port that is at first closed.
 from __future__ import annotations
 
 import json
-import time
 
 from .helpers import free_port, query, read_status, start_agent, start_collector, stop, wait_for, write_agent_config
 

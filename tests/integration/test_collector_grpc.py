@@ -29,6 +29,8 @@ from headcount.collector.store import Store
 from headcount.v1 import inventory_pb2 as pb
 from headcount.v1 import inventory_pb2_grpc as pb_grpc
 
+from .helpers import start_collector, stop
+
 pytestmark = pytest.mark.timeout(60)
 
 AT = datetime(2026, 11, 22, 8, 30, tzinfo=timezone.utc)
@@ -306,41 +308,13 @@ def test_start_server_refuses_a_busy_port_with_the_reason(tmp_path):
 # ---------------------------------------------------------------- the programs, as an admin and an engineer run them
 
 
-def start_collector_process(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, str, Path]:
-    ready = tmp_path / "collector.addr"
-    log = tmp_path / "collector.log"
-    with open(log, "wb") as log_file:   # the child keeps its own copy of the descriptor
-        process = subprocess.Popen([*COLLECTOR, "serve", "--db", str(tmp_path / "headcount.db"),
-                                    "--listen", "127.0.0.1:0", "--ready-file", str(ready), *extra],
-                                   stdout=subprocess.DEVNULL, stderr=log_file)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if ready.exists() and ready.read_text().strip():
-            return process, ready.read_text().strip(), log
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    stop_process(process)
-    raise AssertionError(f"collector did not become ready: {log.read_text()[-2000:]}")
-
-
-def stop_process(process: subprocess.Popen) -> int:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    return process.returncode
-
-
 def headcount(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([*HEADCOUNT, *args], capture_output=True, text=True, timeout=30, env=env)
 
 
 def test_headcount_cli_reads_a_real_collector_process(tmp_path):
-    process, address, log = start_collector_process(tmp_path)
+    process, address = start_collector(tmp_path)
+    log = tmp_path / "collector.log"
     try:
         assert address.startswith("127.0.0.1:") and int(address.rsplit(":", 1)[1]) > 0
         asyncio.run(deliver(address, batch(1, *SWEEP)))
@@ -378,7 +352,7 @@ def test_headcount_cli_reads_a_real_collector_process(tmp_path):
         bad = headcount("device", "nonsense", "--collector", address)
         assert bad.returncode == 2 and "'nonsense' is not a MAC address" in bad.stderr and "Traceback" not in bad.stderr
     finally:
-        code = stop_process(process)
+        code = stop(process)
     assert code == 0
     text = log.read_text()
     assert f"listening on {address} (db {tmp_path / 'headcount.db'})" in text and "stopped" in text
@@ -387,7 +361,8 @@ def test_headcount_cli_reads_a_real_collector_process(tmp_path):
 
 
 def test_collector_process_stops_cleanly_on_sigint_with_an_agent_connected(tmp_path):
-    process, address, log = start_collector_process(tmp_path)
+    process, address = start_collector(tmp_path)
+    log = tmp_path / "collector.log"
 
     async def connected_agent():
         async with grpc.aio.insecure_channel(address) as channel:
@@ -404,7 +379,7 @@ def test_collector_process_stops_cleanly_on_sigint_with_an_agent_connected(tmp_p
         assert end is grpc.aio.EOF and waited < 5
         assert process.wait(timeout=10) == 0
     finally:
-        stop_process(process)
+        stop(process)
     assert "Traceback" not in log.read_text()
 
 
