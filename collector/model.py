@@ -10,37 +10,23 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
+
+from headcount import macaddr
+from headcount.macaddr import is_locally_administered, is_unicast  # noqa: F401  (part of this module's API)
 
 from .errors import InvalidMacError
 
 OBSERVATION_KINDS = ("arp", "snmp", "mdns", "dhcp", "host")
 
-_MAC_SEPARATED = re.compile(r"[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}")
-_MAC_DOTTED = re.compile(r"[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}")
-_MAC_BARE = re.compile(r"[0-9a-f]{12}")
-
-
 def normalize_mac(text: str) -> str:
     """aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF, aabb.ccdd.eeff or aabbccddeeff -> aa:bb:cc:dd:ee:ff."""
-    candidate = text.strip().lower() if isinstance(text, str) else ""
-    if not (_MAC_SEPARATED.fullmatch(candidate) or _MAC_DOTTED.fullmatch(candidate) or _MAC_BARE.fullmatch(candidate)):
-        raise InvalidMacError(text)
-    digits = re.sub(r"[:.\-]", "", candidate)
-    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
-
-
-def is_locally_administered(mac: str) -> bool:
-    """The U/L bit of the first octet: set on randomised ("private") MACs."""
-    return int(mac[:2], 16) & 0x02 != 0
-
-
-def is_unicast(mac: str) -> bool:
-    """False for group (multicast/broadcast) addresses and for the all-zero MAC, which no host answers ARP with."""
-    return int(mac[:2], 16) & 0x01 == 0 and mac != "00:00:00:00:00:00"
+    try:
+        return macaddr.normalise(text)
+    except ValueError as exc:
+        raise InvalidMacError(text) from exc
 
 
 def ip_sort_key(ip: str) -> str:

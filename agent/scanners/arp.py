@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import ClassVar
 
+from headcount import macaddr
+
 from ..config import SubnetTarget
 from ..errors import ScanError, ScanRefusedError
 from ..model import ArpSighting
@@ -29,25 +31,10 @@ log = logging.getLogger(__name__)
 # /16 never holds 65,536 scapy packets in memory at once.
 BLOCK_SIZE = 256
 
-_LOCALLY_ADMINISTERED_BIT = 0x02  # IEEE 802: second-lowest bit of the first octet
-_MULTICAST_BIT = 0x01
-
-
-def is_locally_administered(mac: str) -> bool:
-    return bool(int(mac[:2], 16) & _LOCALLY_ADMINISTERED_BIT)
-
-
-def normalise_mac(mac: str) -> str:
-    """aa:bb:cc:dd:ee:ff, lower case; raises ValueError on anything else."""
-    digits = mac.replace(":", "").replace("-", "").replace(".", "").lower()
-    if len(digits) != 12 or any(c not in "0123456789abcdef" for c in digits):
-        raise ValueError(f"not a MAC address: {mac!r}")
-    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
-
 
 def oui_vendor(mac: str) -> str:
     """Vendor from the IEEE registry scapy ships; "" when unknown or locally administered."""
-    if is_locally_administered(mac):
+    if macaddr.is_locally_administered(mac):
         return ""  # the OUI bits of a randomised MAC name nobody
     from scapy.config import conf
 
@@ -58,7 +45,7 @@ def oui_vendor(mac: str) -> str:
 
 def _looks_like_mac(text: str) -> bool:
     try:
-        normalise_mac(text)
+        macaddr.normalise(text)
     except ValueError:
         return False
     return True
@@ -75,14 +62,14 @@ def sightings_from_replies(
     sightings: dict[tuple[str, str], ArpSighting] = {}
     for raw_mac, raw_ip in replies:
         try:
-            mac = normalise_mac(raw_mac)
+            mac = macaddr.normalise(raw_mac)
             ip = ipaddress.IPv4Address(raw_ip)
         except ValueError:
             log.debug("ignoring malformed ARP reply %r / %r", raw_mac, raw_ip)
             continue
         # A multicast or all-zero sender, or an address outside the swept
         # subnet, is not a host we asked about: proxy-ARP noise or a bad stack.
-        if int(mac[:2], 16) & _MULTICAST_BIT or mac == "00:00:00:00:00:00" or ip not in network:
+        if not macaddr.is_unicast(mac) or ip not in network:
             continue
         key = (mac, str(ip))
         if key not in sightings:
@@ -90,7 +77,7 @@ def sightings_from_replies(
                 mac=mac,
                 ip=str(ip),
                 vendor=vendor_of(mac),
-                locally_administered=is_locally_administered(mac),
+                locally_administered=macaddr.is_locally_administered(mac),
                 interface=interface,
                 observed_at=seen_at,
             )

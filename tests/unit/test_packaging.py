@@ -20,7 +20,7 @@ def test_wheel_maps_folders_under_headcount(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("headcount/__init__.py", "headcount/v1/inventory_pb2.py", "headcount/v1/inventory_pb2_grpc.py",
                      "headcount/v1/inventory.proto", "headcount/agent/__main__.py", "headcount/agent/scanners/arp.py",
-                     "headcount/collector/__main__.py", "headcount/collector/cli.py"):
+                     "headcount/collector/__main__.py", "headcount/collector/cli.py", "headcount/macaddr.py"):
         assert required in names, f"{required} missing from {wheel.name}"
     top_level = {name.split("/")[0] for name in names}
     assert top_level <= {"headcount", f"{wheel.name.rsplit('-', 3)[0]}.dist-info"}, top_level

@@ -3,12 +3,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from headcount.agent.scanners.arp import (
-    is_locally_administered,
-    normalise_mac,
-    oui_vendor,
-    sightings_from_replies,
-)
+from headcount.agent.scanners.arp import oui_vendor, sightings_from_replies
+from headcount.macaddr import is_locally_administered, normalise as normalise_mac
 
 NET = ipaddress.IPv4Network("198.51.100.0/24")
 AT = datetime(2026, 11, 22, 8, 30, tzinfo=timezone.utc)
@@ -51,7 +47,7 @@ def test_normalise_mac(raw, expected):
     assert normalise_mac(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "3c:22:fb:00:00", "zz:22:fb:00:00:01", "3c:22:fb:00:00:01:02"])
+@pytest.mark.parametrize("raw", ["", "3c:22:fb:00:00", "zz:22:fb:00:00:01", "3c:22:fb:00:00:01:02", "3c:22-fb:00:00:01"])
 def test_normalise_mac_rejects(raw):
     with pytest.raises(ValueError):
         normalise_mac(raw)
