@@ -35,3 +35,20 @@ def test_wheel_maps_folders_under_headcount(tmp_path):
     )
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip().startswith(str(unpacked))
+
+
+def test_extras_keep_each_side_light():
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+
+    def names(requirements):
+        return {r.split("=")[0].split(">")[0].split("[")[0].strip().lower() for r in requirements}
+
+    base = names(project["dependencies"])
+    assert base == {"grpcio", "protobuf"}, "both sides install the base: keep it to the wire contract"
+    assert "scapy" not in base | names(extras["collector"]), "the district server must never install scapy"
+    assert "sqlite-utils" not in base | names(extras["agent"]), "a school PC must never install sqlite-utils"
+    assert {"scapy", "psutil"} <= names(extras["agent"]) and "sqlite-utils" in names(extras["collector"])
