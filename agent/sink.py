@@ -112,6 +112,9 @@ class GrpcSink:
                 await self._session()
             except (grpc.aio.AioRpcError, SinkUnavailableError, asyncio.TimeoutError, OSError) as exc:
                 self.last_error = _describe(exc)
+            except Exception as exc:  # a bug here must not end delivery for good while scans go on
+                log.exception("delivery to %s failed unexpectedly", self.target)
+                self.last_error = f"internal error: {type(exc).__name__}: {exc}"
             if self.connected:  # the link worked before it broke: start backing off afresh
                 delays = self._backoff.delays()
             self.connected = False
