@@ -76,7 +76,7 @@ def create_initial_schema(db) -> None:
         not_null=["site", "agent_id", "sequence", "kind", "scanner", "mac", "observed_at", "received_at", "data"],
     )
     db["observations"].create_index(["site", "mac"])
-    db["observations"].create_index(["observed_at"])
+    db["observations"].create_index(["received_at"])   # retention prunes by the collector's clock
     db["observations"].create_index(["mac", "observed_at"])
 
 

@@ -94,6 +94,7 @@ async def start_server(store: Store, listen: str = "127.0.0.1:0", *,
     host, port = check_listen_address(listen)
     # SO_REUSEPORT (gRPC's default on Linux) would let a second collector share the port silently.
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    caller_stopping = stopping
     stopping = stopping or asyncio.Event()
     pb_grpc.add_IngestServicer_to_server(IngestServicer(store, stopping=stopping), server)
     pb_grpc.add_QueryServicer_to_server(QueryServicer(store), server)
@@ -111,13 +112,14 @@ async def start_server(store: Store, listen: str = "127.0.0.1:0", *,
         raise ListenAddressError(f"cannot listen on {format_address(host, port)}")
     await server.start()
 
-    async def mark_not_serving() -> None:
-        await stopping.wait()
-        await health_servicer.enter_graceful_shutdown()
+    if caller_stopping is not None:   # without one, nobody could ever set it: no watcher to leak
+        async def mark_not_serving() -> None:
+            await stopping.wait()
+            await health_servicer.enter_graceful_shutdown()
 
-    watcher = asyncio.create_task(mark_not_serving())
-    _shutdown_watchers.add(watcher)
-    watcher.add_done_callback(_shutdown_watchers.discard)
+        watcher = asyncio.create_task(mark_not_serving())
+        _shutdown_watchers.add(watcher)
+        watcher.add_done_callback(_shutdown_watchers.discard)
     return server, bound
 
 

@@ -164,7 +164,7 @@ class _Database:
 
     def prune_slice(self, cutoff: str, limit: int) -> int:
         cursor = self.db.execute(
-            "DELETE FROM observations WHERE id IN (SELECT id FROM observations WHERE observed_at < ? LIMIT ?)",
+            "DELETE FROM observations WHERE id IN (SELECT id FROM observations WHERE received_at < ? LIMIT ?)",
             [cutoff, limit],
         )
         return cursor.rowcount
@@ -343,7 +343,12 @@ class Store:
     # ---------------------------------------------------------------- retention
 
     async def prune(self, now: datetime) -> int:
-        """Delete history observed before now - retention_days; returns rows deleted. No-op when retention is 0."""
+        """Delete history received before now - retention_days; returns rows deleted. No-op when retention is 0.
+
+        Age is measured by the collector's clock (received_at), not the agent's
+        observed_at: a school PC with a wrong clock must not get its fresh
+        history deleted, nor keep stale history forever.
+        """
         if not self.retention_days:
             return 0
         cutoff = format_timestamp(now - timedelta(days=self.retention_days))
@@ -354,7 +359,7 @@ class Store:
             if count < PRUNE_SLICE_ROWS:
                 break
         if deleted:
-            log.info("retention: deleted %d observations observed before %s", deleted, cutoff)
+            log.info("retention: deleted %d observations received before %s", deleted, cutoff)
         return deleted
 
     # ---------------------------------------------------------------- queries

@@ -69,7 +69,7 @@ def test_migrations_are_versioned_idempotent_and_the_file_is_in_wal_mode(tmp_pat
     tables = {name for (name,) in rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"agents", "devices", "observations", "_sqlite_migrations"} <= tables
     indexes = {name for (name,) in rows(path, "SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"idx_observations_site_mac", "idx_observations_observed_at", "idx_devices_site_mac"} <= indexes
+    assert {"idx_observations_site_mac", "idx_observations_received_at", "idx_devices_site_mac"} <= indexes
 
 
 def test_the_connection_lives_on_one_worker_thread(tmp_path):
@@ -236,10 +236,13 @@ def test_retention_deletes_only_history_older_than_the_cutoff(tmp_path, monkeypa
         store = await opened(path, retention_days=90)
         try:
             cutoff = now - timedelta(days=90)
-            seen = [cutoff - timedelta(days=30), cutoff - timedelta(days=1), cutoff - timedelta(microseconds=1),
-                    cutoff, now - timedelta(days=5)]
-            batch = [arp(f"3c:22:fb:00:00:{i:02x}", f"10.0.0.{i}", at) for i, at in enumerate(seen, start=1)]
-            await store.ingest_batch(AGENT.agent_id, SCHOOL, 1, batch, now)
+            received = [cutoff - timedelta(days=30), cutoff - timedelta(days=1), cutoff - timedelta(microseconds=1),
+                        cutoff, now - timedelta(days=5)]
+            for i, at in enumerate(received, start=1):
+                # Age is the collector's receipt time: the last agent's clock is ten years slow,
+                # and its fresh observation must survive all the same.
+                observed = at - timedelta(days=3650) if i == 5 else at
+                await store.ingest_batch(AGENT.agent_id, SCHOOL, i, [arp(f"3c:22:fb:00:00:{i:02x}", f"10.0.0.{i}", observed)], at)
             deleted = await store.prune(now)
             return deleted, await store.prune(now), await store.count_observations()
         finally:
