@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ _ARP_DEFAULTS = ArpSettings()
 @dataclass(frozen=True, slots=True)
 class AgentConfig:
     site: str = ""
-    agent_id: str = field(default_factory=socket.gethostname)
+    agent_id: str = ""   # "" = automatic: HOSTNAME-xxxxxxxx, made once and kept in state_dir
     collector: str = ""
     state_dir: Path = DEFAULT_STATE_DIR
     scan_interval_s: float = DEFAULT_SCAN_INTERVAL_S
@@ -59,7 +59,7 @@ class AgentConfig:
 # what --help-config style messages and errors show.
 _AGENT_KEYS = {
     "site": (str, "the school this agent inventories, e.g. \"lincoln-elementary\""),
-    "id": (str, "this agent's stable name (default: the hostname)"),
+    "id": (str, "this agent's stable, unique name (default: HOSTNAME-xxxxxxxx, kept in state_dir)"),
     "collector": (str, "the district collector as HOST:PORT"),
     "state_dir": (str, "where the agent keeps its sequence counter"),
     "scan_interval": ((int, float), "seconds between scans"),
@@ -95,9 +95,10 @@ def parse_config(raw: dict[str, Any], source: str) -> AgentConfig:
     """Validate an already-parsed TOML document (pure apart from interface checks)."""
     for section, value in raw.items():
         if section not in _TOP_LEVEL:
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
             raise ConfigError(
-                f"{source}: unknown section or key [{section}] "
-                f"(known: {', '.join('[' + s + ']' for s in _TOP_LEVEL)})"
+                f"{source}: unknown section or key {section} = {shown} "
+                f"(known sections: {', '.join('[' + s + ']' for s in _TOP_LEVEL)})"
             )
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: {section} = {value!r}: expected a [{section}] table")

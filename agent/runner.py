@@ -10,7 +10,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,7 @@ async def run_scan(scanners: Sequence[Scanner], ctx: ScanContext) -> ScanResult:
 
 def agent_identity(config: AgentConfig, scanners: Sequence[Scanner]) -> dict[str, Any]:
     return {
-        "agent_id": config.agent_id,
+        "agent_id": config.agent_id or socket.gethostname(),
         "site": config.site,
         "version": headcount.__version__,
         "hostname": socket.gethostname(),
@@ -81,27 +81,38 @@ async def run_agent(
     """Scan every scan_interval and stream to the collector until `stop` is set (or, with once, until delivered)."""
     from . import wire
     from .sink import GrpcSink
-    from .state import SequenceCounter, write_status
+    from .state import SequenceCounter, persistent_agent_id, write_status
 
     stop = stop or asyncio.Event()
+    counter = SequenceCounter(config.state_dir, source=config.source)
+    if not config.agent_id:
+        config = replace(config, agent_id=persistent_agent_id(config.state_dir, socket.gethostname()))
     scanners = enabled_scanners(config)
     identity = agent_identity(config, scanners)
-    counter = SequenceCounter(config.state_dir)
     state: dict[str, Any] = {"scans_completed": 0, "last_scan": None}
+    status_failed = False
 
     def publish_status() -> None:
+        nonlocal status_failed
         if status_file is None:
             return
-        write_status(status_file, {
-            **identity,
-            "collector": config.collector,
-            "connected": sink.connected,
-            "last_error": sink.last_error,
-            "delivered_sequence": sink.delivered_sequence,
-            "pending_batches": sink.pending_batches,
-            "dropped_batches": sink.dropped_batches,
-            **state,
-        })
+        try:
+            write_status(status_file, {
+                **identity,
+                "collector": config.collector,
+                "connected": sink.connected,
+                "last_error": sink.last_error,
+                "delivered_sequence": sink.delivered_sequence,
+                "pending_batches": sink.pending_batches,
+                "dropped_batches": sink.dropped_batches,
+                **state,
+            })
+            status_failed = False
+        except OSError as exc:
+            # A full disk must not stop scanning or delivery; say so once per episode.
+            if not status_failed:
+                log.error("cannot write the status file %s: %s", status_file, exc)
+            status_failed = True
 
     sink = GrpcSink(
         config.collector,
@@ -116,8 +127,14 @@ async def run_agent(
     delivery = asyncio.create_task(sink.run(), name="delivery")
     try:
         while not stop.is_set():
-            result = await run_scan(scanners, ScanContext(config, progress=progress, clock=utc_now))
-            sink.submit(result.observations, now=result.finished_at)
+            result = await _scan_unless_stopped(scanners, ScanContext(config, progress=progress, clock=utc_now), stop)
+            if result is None:
+                break
+            try:
+                sink.submit(result.observations, now=result.finished_at)
+            except OSError as exc:   # the sequence counter could not be saved (disk full, read-only)
+                log.error("could not queue this scan's %d observations: %s", len(result.observations), exc)
+                result.errors["delivery"] = f"could not queue: {exc}"
             state["scans_completed"] += 1
             state["last_scan"] = {
                 "started_at": result.started_at.isoformat(),
@@ -142,3 +159,20 @@ async def run_agent(
         delivery.cancel()
         await asyncio.gather(delivery, return_exceptions=True)
         publish_status()
+
+
+async def _scan_unless_stopped(scanners: Sequence[Scanner], ctx: ScanContext, stop: asyncio.Event) -> ScanResult | None:
+    """Run one scan; if `stop` is set first, cancel it (threads stop at their next step) and return None."""
+    scan = asyncio.create_task(run_scan(scanners, ctx), name="scan")
+    stopped = asyncio.create_task(stop.wait(), name="stop")
+    try:
+        await asyncio.wait({scan, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if scan.done():
+        return scan.result()
+    ctx.cancelled.set()
+    scan.cancel()
+    await asyncio.gather(scan, return_exceptions=True)
+    log.info("scan cancelled: the agent is stopping")
+    return None

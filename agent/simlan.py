@@ -20,6 +20,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
+from .errors import AgentError
+
 log = logging.getLogger(__name__)
 
 SIMULATION_RANGE = ipaddress.IPv4Network("198.18.0.0/15")
@@ -33,7 +35,7 @@ SCHOOL_OUIS = ("3c:22:fb", "f4:f5:d8", "00:14:22", "3c:d9:2b", "00:26:ab")
 RANDOMISED_EVERY = 7
 
 
-class SimLanError(Exception):
+class SimLanError(AgentError):
     """The simulated LAN could not be built (not root, no iproute2, ...)."""
 
 

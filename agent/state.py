@@ -10,20 +10,23 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str, durable: bool = True) -> None:
+    """Readers see the old or the new content, never half; `durable` also survives a power cut."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -33,7 +36,7 @@ def write_atomically(path: Path, text: str) -> None:
 class SequenceCounter:
     """Monotonic batch sequence numbers, persisted in STATE_DIR/sequence."""
 
-    def __init__(self, state_dir: Path):
+    def __init__(self, state_dir: Path, source: str = "agent config"):
         self.path = state_dir / "sequence"
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
@@ -42,7 +45,9 @@ class SequenceCounter:
             probe.write_text("ok", encoding="ascii")
             probe.unlink()
         except OSError as exc:
-            raise ConfigError(f"agent.state_dir = {str(state_dir)!r}: not a writable folder ({exc.strerror})") from exc
+            raise ConfigError(
+                f"{source}: agent.state_dir = {str(state_dir)!r}: not a writable folder ({exc.strerror})"
+            ) from exc
         if not text.isdigit():
             raise ConfigError(f"{self.path}: expected a whole number, found {text[:40]!r}; remove the file to reset")
         self._last = int(text)
@@ -62,5 +67,28 @@ class SequenceCounter:
 
 
 def write_status(path: Path, status: dict[str, Any]) -> None:
-    """The agent's status file, read by IT staff, monitoring and the demo."""
-    write_atomically(path, json.dumps(status, indent=2, sort_keys=True) + "\n")
+    """The agent's status file, read by IT staff, monitoring and the demo.
+
+    Rewritten after every scan and ack, and rebuilt from memory each time, so
+    it needs no fsync: losing the last version in a power cut loses nothing.
+    """
+    write_atomically(path, json.dumps(status, indent=2, sort_keys=True) + "\n", durable=False)
+
+
+def persistent_agent_id(state_dir: Path, hostname: str) -> str:
+    """A default agent id that stays unique when schools clone one disk image (same hostname).
+
+    Made once as HOSTNAME-xxxxxxxx and kept in STATE_DIR/agent-id; the
+    collector numbers batches per agent id, so two agents sharing one would
+    drop each other's batches as duplicates.
+    """
+    path = state_dir / "agent-id"
+    try:
+        existing = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        existing = ""
+    if existing:
+        return existing
+    agent_id = f"{hostname}-{uuid.uuid4().hex[:8]}"
+    write_atomically(path, agent_id + "\n")
+    return agent_id

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import ClassVar
@@ -89,8 +90,12 @@ def sweep_subnet(
     timeout_s: float,
     retries: int,
     progress: Callable[[str, int, int], None],
+    cancelled: threading.Event,
 ) -> list[tuple[str, str]]:
-    """Send who-has for every host address of the subnet; return (mac, ip) replies. Blocking."""
+    """Send who-has for every host address of the subnet; return (mac, ip) replies. Blocking.
+
+    Stops between blocks once `cancelled` is set, returning what it has.
+    """
     from scapy.layers.l2 import ARP, Ether
     from scapy.sendrecv import srp
 
@@ -99,6 +104,9 @@ def sweep_subnet(
     replies: list[tuple[str, str]] = []
     progress(what, 0, len(hosts))
     for start in range(0, len(hosts), BLOCK_SIZE):
+        if cancelled.is_set():
+            log.info("%s: cancelled after %d of %d addresses", what, start, len(hosts))
+            break
         block = hosts[start : start + BLOCK_SIZE]
         request = Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(op="who-has", pdst=block)
         try:
@@ -131,7 +139,12 @@ class ArpScanner:
                     f"refusing to sweep {target.network}: larger than /{ctx.config.max_subnet_prefix}"
                 )
             seen_at = ctx.clock()
-            replies = await asyncio.to_thread(sweep_subnet, target, settings.timeout_s, settings.retries, ctx.progress)
+            try:
+                replies = await asyncio.to_thread(
+                    sweep_subnet, target, settings.timeout_s, settings.retries, ctx.progress, ctx.cancelled)
+            except asyncio.CancelledError:
+                ctx.cancelled.set()   # the sweeping thread stops at its next block
+                raise
             sightings = sightings_from_replies(replies, target.network, target.interface, seen_at)
             log.info("arp %s on %s: %d hosts answered", target.network, target.interface, len(sightings))
             found.extend(sightings)

@@ -7,6 +7,7 @@ collector at all, and tested without a network peer for its pure half.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -32,6 +33,10 @@ class ScanContext:
     config: AgentConfig
     progress: ProgressCallback = _no_progress
     clock: Callable[[], datetime] = field(default=utc_now)
+    # Set when the scan is cancelled (stop, Ctrl-C). Blocking work running in a
+    # thread checks it between steps, because a thread cannot be cancelled and
+    # a /16 sweep would otherwise hold shutdown for many minutes.
+    cancelled: threading.Event = field(default_factory=threading.Event)
 
 
 class Scanner(Protocol):

@@ -1,10 +1,11 @@
 import itertools
+import re
 
 import pytest
 
 from headcount.agent.errors import ConfigError
 from headcount.agent.sink import Backoff
-from headcount.agent.state import SequenceCounter
+from headcount.agent.state import SequenceCounter, persistent_agent_id
 
 
 def test_sequence_counter_is_monotonic_and_persistent(tmp_path):
@@ -28,8 +29,15 @@ def test_corrupt_counter_file_is_named(tmp_path):
 def test_state_dir_that_is_a_file_is_named(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(ConfigError, match="agent.state_dir.*file"):
-        SequenceCounter(blocker)
+    with pytest.raises(ConfigError, match="^/etc/headcount/agent.toml: agent.state_dir = .*file"):
+        SequenceCounter(blocker, source="/etc/headcount/agent.toml")
+
+
+def test_default_agent_id_is_made_once_and_kept(tmp_path):
+    first = persistent_agent_id(tmp_path, "lab-pc")
+    assert re.fullmatch(r"lab-pc-[0-9a-f]{8}", first)
+    assert persistent_agent_id(tmp_path, "lab-pc") == first          # stable across restarts
+    assert persistent_agent_id(tmp_path / "other", "lab-pc") != first  # a cloned disk image gets its own
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap():
