@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -29,6 +30,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep the collector's database and the agents' files here (default: a temporary folder, removed at exit)")
     parser.add_argument("--hold", action="store_true",
                         help="keep the district running after the report, for your own queries, until Ctrl-C")
+    parser.add_argument("--tag", type=_tag, metavar="TAG",
+                        help="prefix for every namespace, bridge and veth it makes, 2-8 lower-case letters "
+                             "or digits (default: random); lets scripts find and check what a run made")
+
+
+def _tag(text: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9]{1,7}", text):
+        raise argparse.ArgumentTypeError(f"{text!r}: 2-8 lower-case letters or digits, starting with a letter")
+    return text
 
 
 def _say(text: str) -> None:
@@ -72,7 +82,7 @@ def _agent_config(site: str, bridge: str, network: str, collector: str, state_di
 
 
 def run(args: argparse.Namespace) -> int:
-    from headcount.agent.simlan import SimDistrict, SimLanError, can_build
+    from headcount.agent.simlan import can_build
 
     ok, why = can_build()
     if not ok:
@@ -82,16 +92,31 @@ def run(args: argparse.Namespace) -> int:
         print("headcount demo: --schools must be 1..50 and --hosts 1..250", file=sys.stderr)
         return 2
 
-    # SIGTERM (e.g. from a supervisor) should clean up exactly like Ctrl-C.
-    def terminate(signum, frame):
+    # SIGTERM (a supervisor) and SIGHUP (a closed terminal) clean up exactly like Ctrl-C.
+    def interrupt(signum, frame):
         raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, terminate)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
+    try:
+        return _run_district(args)
+    finally:
+        _say("cleaned up: every namespace, bridge and process of this run is gone.")
+
+
+def _ignore_interrupts() -> None:
+    """Once cleanup has begun, a second Ctrl-C must not stop it halfway."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def _run_district(args: argparse.Namespace) -> int:
+    from headcount.agent.simlan import SimDistrict, SimLanError
 
     with ExitStack() as stack:
         workdir = args.dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="headcount-demo-")))
         workdir.mkdir(parents=True, exist_ok=True)
         try:
-            district = SimDistrict(schools=args.schools, hosts_per_school=args.hosts)
+            district = SimDistrict(schools=args.schools, hosts_per_school=args.hosts, tag=args.tag)
             _say(f"building {args.schools} schools x {args.hosts} hosts in network namespaces (tag {district.tag}) ...")
             stack.enter_context(district)
             for school in district.schools:
@@ -109,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
             )
             stack.callback(_stop, collector)
             address = _wait_for_file(ready, collector, "the collector", 30)
-            _say(f"collector listening on {address}, database {db}")
+            _say(f"collector listening on {address} (pid {collector.pid}), database {db}")
 
             agents = []
             for school in district.schools:
@@ -174,4 +199,5 @@ def run(args: argparse.Namespace) -> int:
             print(f"headcount demo: {exc}", file=sys.stderr)
             return 1
         finally:
+            _ignore_interrupts()
             _say("cleaning up ...")

@@ -31,11 +31,19 @@ def netns_allowed() -> None:
 
 @pytest.fixture
 def no_leftover_namespaces():
-    """Fails the test if namespaces with its tag prefix outlive it; yields a checker."""
+    """Yields register(tag); afterwards fails the test if namespaces or links with that prefix remain."""
     tags: list[str] = []
     yield tags.append
+    if not tags:
+        return
     existing = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     leaked = [line.split()[0] for line in existing.splitlines() for tag in tags if line.startswith(f"{tag}-")]
-    for name in leaked:  # remove them anyway so one failure does not poison the machine
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    leaked_links = [line.split(":")[1].strip().split("@")[0] for line in links.splitlines()
+                    for tag in tags if line.split(":")[1].strip().startswith(tag)]
+    # Remove them anyway, so one failure does not poison the machine for the next test.
+    for name in leaked:
         subprocess.run(["ip", "netns", "del", name], capture_output=True)
-    assert not leaked, f"namespaces left behind: {leaked}"
+    for name in leaked_links:
+        subprocess.run(["ip", "link", "del", name], capture_output=True)
+    assert not leaked and not leaked_links, f"left behind: namespaces {leaked}, links {leaked_links}"

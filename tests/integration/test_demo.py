@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import subprocess
@@ -21,15 +22,41 @@ def namespaces_with(tag: str) -> list[str]:
     return [line.split()[0] for line in listing.splitlines() if line.startswith(f"{tag}-")]
 
 
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def interrupt_and_wait(process: subprocess.Popen, timeout: float = 60) -> None:
+    """Ctrl-C as a terminal sends it (to the whole process group), so the demo can clean up; kill only as a last resort."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 @pytest.mark.netns
 @pytest.mark.slow
 def test_demo_builds_a_district_reports_it_and_cleans_up(tmp_path, netns_allowed, no_leftover_namespaces):
-    done = subprocess.run([*DEMO, "--hosts", "20", "--dir", str(tmp_path)], capture_output=True, text=True, timeout=300)
-    tag = re.search(r"\(tag (\w+)\)", done.stdout).group(1)
+    tag = f"hd{os.getpid() % 10000:04d}"
     no_leftover_namespaces(tag)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "40 devices stored for 40 simulated hosts" in done.stdout
-    assert re.search(r"school-1\s+20\b", done.stdout) and re.search(r"school-2\s+20\b", done.stdout)
+    process = subprocess.Popen([*DEMO, "--hosts", "20", "--dir", str(tmp_path), "--tag", tag],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=300)
+    finally:
+        interrupt_and_wait(process)
+    assert process.returncode == 0, output
+    assert f"(tag {tag})" in output
+    assert "40 devices stored for 40 simulated hosts" in output
+    assert re.search(r"school-1\s+20\b", output) and re.search(r"school-2\s+20\b", output)
+    assert output.rstrip().endswith("is gone.")
     assert namespaces_with(tag) == []
     assert (tmp_path / "headcount.db").exists()   # --dir keeps the database
 
@@ -37,8 +64,10 @@ def test_demo_builds_a_district_reports_it_and_cleans_up(tmp_path, netns_allowed
 @pytest.mark.netns
 @pytest.mark.slow
 def test_ctrl_c_removes_every_namespace_and_process(tmp_path, netns_allowed, no_leftover_namespaces):
-    process = subprocess.Popen([*DEMO, "--hosts", "20", "--hold", "--dir", str(tmp_path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    tag = f"hc{os.getpid() % 10000:04d}"
+    no_leftover_namespaces(tag)
+    process = subprocess.Popen([*DEMO, "--hosts", "20", "--hold", "--dir", str(tmp_path), "--tag", tag],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     output = []
     try:
         deadline = time.monotonic() + 240
@@ -48,20 +77,19 @@ def test_ctrl_c_removes_every_namespace_and_process(tmp_path, netns_allowed, no_
             if "Press Ctrl-C" in line or not line:
                 break
         text = "".join(output)
-        tag = re.search(r"\(tag (\w+)\)", text).group(1)
-        no_leftover_namespaces(tag)
         pids = [int(p) for p in re.findall(r"pid (\d+)", text)]
-        assert "Press Ctrl-C" in text and len(pids) == 2 and namespaces_with(tag)
-        process.send_signal(signal.SIGINT)
+        assert "Press Ctrl-C" in text, text
+        assert len(pids) == 3 and all(alive(pid) for pid in pids), "a collector and two agents"
+        assert len(namespaces_with(tag)) == 40
+        os.killpg(process.pid, signal.SIGINT)   # what Ctrl-C in a terminal does
         rest, _ = process.communicate(timeout=60)
         assert process.returncode == 130, rest
+        assert "interrupted" in rest and rest.rstrip().endswith("is gone.")
         assert namespaces_with(tag) == []
-        for pid in pids:   # the agents it started are gone too
-            assert subprocess.run(["kill", "-0", str(pid)], capture_output=True).returncode != 0
+        for pid in pids:   # the collector and agents it started are gone too
+            assert not alive(pid), f"process {pid} survived"
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        interrupt_and_wait(process)
 
 
 def test_demo_without_root_says_what_it_needs(monkeypatch, capsys):
@@ -70,3 +98,11 @@ def test_demo_without_root_says_what_it_needs(monkeypatch, capsys):
     demo.add_arguments(parser)
     assert demo.run(parser.parse_args([])) == 2
     assert "needs root" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("tag", ["X", "toolongtag", "a-b", "1ab"])
+def test_demo_rejects_a_tag_that_would_break_interface_names(tag):
+    parser = argparse.ArgumentParser()
+    demo.add_arguments(parser)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--tag", tag])

@@ -5,14 +5,25 @@ from __future__ import annotations
 import json
 import os
 import pty
+import shutil
 import subprocess
 import sys
+import tempfile
+from contextlib import contextmanager
 
 import pytest
 
 from headcount.agent.simlan import SimDistrict
 
 pytestmark = pytest.mark.netns
+
+
+@contextmanager
+def _removed(path: str):
+    try:
+        yield
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def test_scan_once_json_is_clean_while_a_terminal_shows_progress(netns_allowed, no_leftover_namespaces):
@@ -53,24 +64,31 @@ def test_unprivileged_agent_needs_exactly_cap_net_raw(netns_allowed, no_leftover
     """What deploy/headcount-agent.service relies on: an unprivileged user with ambient
     CAP_NET_RAW can sweep; without it the scan fails with a message naming the capability."""
     as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    if subprocess.run([*as_nobody, sys.executable, "-c", "import headcount.agent"], capture_output=True).returncode:
-        pytest.skip("this interpreter or checkout is not readable by an unprivileged user here")
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
-    with SimDistrict(schools=1, hosts_per_school=4, first_subnet=121) as district:
+    if subprocess.run([*as_nobody, sys.executable, "-c", "import headcount.agent"], capture_output=True).returncode == 0:
+        without_raw, with_raw = as_nobody, [*as_nobody, "--inh-caps=+net_raw", "--ambient-caps=+net_raw"]
+    else:
+        # The interpreter is not readable by another user (e.g. it lives under a
+        # mode-700 /root): stay uid 0 but keep no capability, or only CAP_NET_RAW.
+        # Capabilities, not the uid, are what the raw socket checks.
+        without_raw, with_raw = ["setpriv", "--bounding-set=-all"], ["setpriv", "--bounding-set=-all,+net_raw"]
+    # scapy caches into $HOME/.cache: give the restricted process a fresh home it may write.
+    home = tempfile.mkdtemp(prefix="headcount-home-")
+    os.chmod(home, 0o777)
+    env = {"PATH": "/usr/bin:/bin", "HOME": home}
+    with SimDistrict(schools=1, hosts_per_school=4, first_subnet=121) as district, _removed(home):
         no_leftover_namespaces(district.tag)
         school = district.schools[0]
         scan = [sys.executable, "-m", "headcount.agent", "scan", "--once", "--json", "--no-progress",
                 "--subnet", str(school.network), "--interface", school.bridge]
 
-        denied = subprocess.run([*as_nobody, *scan], capture_output=True, text=True, timeout=120, env=env)
+        denied = subprocess.run([*without_raw, *scan], capture_output=True, text=True, timeout=120, env=env)
         assert denied.returncode == 1, denied.stderr
         document = json.loads(denied.stdout)
         assert "CAP_NET_RAW" in document["errors"]["arp"]
         assert [o["kind"] for o in document["observations"]] == ["host"]   # the other scanner still ran
         assert "Traceback" not in denied.stderr
 
-        granted = subprocess.run([*as_nobody, "--inh-caps=+net_raw", "--ambient-caps=+net_raw", *scan],
-                                 capture_output=True, text=True, timeout=120, env=env)
+        granted = subprocess.run([*with_raw, *scan], capture_output=True, text=True, timeout=120, env=env)
         assert granted.returncode == 0, granted.stderr
         found = {(o["mac"], o["ip"]) for o in json.loads(granted.stdout)["observations"] if o["kind"] == "arp"}
         assert found == {(h.mac, h.ip) for h in school.hosts}
