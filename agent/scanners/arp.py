@@ -24,7 +24,7 @@ from headcount import macaddr
 from ..config import SubnetTarget
 from ..errors import ScanError, ScanRefusedError
 from ..model import ArpSighting
-from .base import ScanContext
+from .base import ProgressCallback, ScanContext
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def sweep_subnet(
     target: SubnetTarget,
     timeout_s: float,
     retries: int,
-    progress: Callable[[str, int, int], None],
+    progress: ProgressCallback,
     cancelled: threading.Event,
 ) -> list[tuple[str, str]]:
     """Send who-has for every host address of the subnet; return (mac, ip) replies. Blocking.
