@@ -19,6 +19,7 @@ from .errors import AgentError, ConfigError
 from .model import ArpSighting, HostFacts, as_json
 from .runner import agent_identity, enabled_scanners, run_agent, run_scan
 from .scanners import ScanContext
+from .snmp.model import SnmpDevice
 
 log = logging.getLogger("headcount.agent")
 
@@ -28,6 +29,7 @@ the district collector. Install it on one always-on machine per school.
 
   run    scan on a schedule and stream results to the collector (the service)
   scan   scan now and print what was found; needs no collector (install check)
+  probe  ask one device what it is (SNMP) and print it; needs no collector
 """
 
 EXAMPLES = """\
@@ -35,10 +37,14 @@ examples:
   headcount-agent scan --once --json --subnet 198.51.100.0/24 --interface eth0
   headcount-agent scan --once --config /etc/headcount/agent.toml
   headcount-agent run --config /etc/headcount/agent.toml
+  headcount-agent probe snmp 198.51.100.2 --community public --json
 
 ARP sweeps need raw sockets: run as root or with CAP_NET_RAW
 (deploy/headcount-agent.service grants exactly that to an unprivileged user).
 """
+
+
+_UNITS = {"snmp": "devices"}
 
 
 class TerminalProgress:
@@ -55,13 +61,14 @@ class TerminalProgress:
             return
         if self.live:
             end = "\n" if done >= total else ""
-            self.stream.write(f"\r{what}: {done:,}/{total:,} addresses ({100 * done // total}%){end}")
+            self.stream.write(f"\r{what}: {done:,}/{total:,} {_UNITS.get(what, 'addresses')} "
+                              f"({100 * done // total}%){end}")
             self.stream.flush()
             return
         quarter = 4 * done // total   # log at 0, 25, 50, 75, 100 % for journald
         if total >= 1024 and self._last_logged.get(what) != quarter:
             self._last_logged[what] = quarter
-            log.info("%s: %d/%d addresses", what, done, total)
+            log.info("%s: %d/%d %s", what, done, total, _UNITS.get(what, "addresses"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,7 +111,114 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--interface", metavar="IF", help="interface to sweep --subnet from, e.g. eth0")
     scan.add_argument("--no-hostfacts", action="store_true", help="skip facts about this machine")
     scan.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+
+    probe = commands.add_parser(
+        "probe", help="ask one device what it is and print it (no collector needed)",
+        description="Probe one device and print what it says about itself.",
+    )
+    protocols = probe.add_subparsers(dest="protocol", required=True, metavar="PROTOCOL")
+    snmp = protocols.add_parser(
+        "snmp", help="identify a switch, access point, printer or UPS over SNMP",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Read a device's system group, ENTITY-MIB, IF-MIB, forwarding table, LLDP/CDP neighbours, "
+                    "ARP table, PoE, printer supplies and UPS battery, and identify it (vendor, model, firmware, "
+                    "serial, class). Credentials come from the flags, or from --config's [[snmp.credentials]] "
+                    "(tried in order). Secrets are never printed; prefer the environment variables over flags, "
+                    "which other users can see in the process list.",
+        epilog="examples:\n"
+               "  headcount-agent probe snmp 198.51.100.2 --community public\n"
+               "  headcount-agent probe snmp 198.51.100.2:1161 --community public --json\n"
+               "  HEADCOUNT_SNMP_AUTH_KEY=... HEADCOUNT_SNMP_PRIV_KEY=... \\\n"
+               "    headcount-agent probe snmp 198.51.100.2 --v3-user monitor --auth-protocol SHA-256 "
+               "--priv-protocol AES\n"
+               "  headcount-agent probe snmp 198.51.100.2 --config /etc/headcount/agent.toml --json\n\n"
+               "environment: HEADCOUNT_SNMP_COMMUNITY, HEADCOUNT_SNMP_AUTH_KEY, HEADCOUNT_SNMP_PRIV_KEY\n"
+               "exit status: 0 answered, 1 no answer with any credential, 2 bad arguments or config",
+    )
+    snmp.add_argument("target", metavar="HOST[:PORT]", help="the device (port 161 unless given)")
+    snmp.add_argument("--json", action="store_true", help="print one JSON object (stable key names) on stdout")
+    snmp.add_argument("--config", type=Path, metavar="FILE", help="use the [snmp] credentials and limits of this agent file")
+    snmp.add_argument("--community", metavar="C", help="v1/v2c community (or HEADCOUNT_SNMP_COMMUNITY)")
+    snmp.add_argument("--snmp-version", dest="snmp_version", choices=["1", "2c"], default="2c",
+                      help="version for --community (default 2c)")
+    snmp.add_argument("--v3-user", metavar="USER", help="SNMPv3 user name")
+    snmp.add_argument("--auth-protocol", metavar="P", help="SNMPv3 authentication: SHA, SHA-224, SHA-256, SHA-384, SHA-512, MD5")
+    snmp.add_argument("--auth-key", metavar="KEY", help="SNMPv3 authentication passphrase (or HEADCOUNT_SNMP_AUTH_KEY)")
+    snmp.add_argument("--priv-protocol", metavar="P", help="SNMPv3 privacy: AES, AES-192, AES-256, DES")
+    snmp.add_argument("--priv-key", metavar="KEY", help="SNMPv3 privacy passphrase (or HEADCOUNT_SNMP_PRIV_KEY)")
+    snmp.add_argument("--context", default="", metavar="NAME", help="SNMPv3 context name")
+    snmp.add_argument("--timeout", type=float, metavar="S", help="seconds per request (default 2)")
+    snmp.add_argument("--retries", type=int, metavar="N", help="extra tries per request (default 1)")
+    snmp.add_argument("--max-rows", type=int, metavar="N", help="cut any table after N rows (default 100000)")
+    snmp.add_argument("--engine", choices=["fast", "pysnmp"], help="v1/v2c engine (default fast)")
     return parser
+
+
+def probe_credentials_and_settings(args: argparse.Namespace):
+    """Credentials from the flags (or environment) if any, else from --config; settings from --config then flags."""
+    import os
+
+    from .config import SnmpSettings
+    from .snmp.credentials import parse_credential
+
+    settings = load_config(args.config).snmp if args.config else SnmpSettings()
+    community = args.community or os.environ.get("HEADCOUNT_SNMP_COMMUNITY", "")
+    raw = None
+    if args.v3_user:
+        if community:
+            raise ConfigError("command line: give --community or --v3-user, not both")
+        raw = {"name": "command-line-v3", "version": "3", "user": args.v3_user}
+        for key, value in (("auth_protocol", args.auth_protocol), ("priv_protocol", args.priv_protocol),
+                           ("auth_key", args.auth_key or os.environ.get("HEADCOUNT_SNMP_AUTH_KEY")),
+                           ("priv_key", args.priv_key or os.environ.get("HEADCOUNT_SNMP_PRIV_KEY")),
+                           ("context", args.context)):
+            if value:
+                raw[key] = value
+    elif community:
+        raw = {"name": "command-line", "version": args.snmp_version, "community": community}
+    if raw is not None:
+        settings = replace(settings, credentials=(parse_credential(raw, "command line", "credential"),))
+    if not settings.credentials:
+        raise ConfigError("command line: no SNMP credential: give --community, --v3-user, or --config with "
+                          "[[snmp.credentials]]")
+    overrides = {}
+    for flag, field_name in (("timeout", "timeout_s"), ("retries", "retries"), ("max_rows", "max_rows"),
+                             ("engine", "engine")):
+        if getattr(args, flag) is not None:
+            overrides[field_name] = getattr(args, flag)
+    return replace(settings, **overrides)
+
+
+async def probe_command(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from .errors import SnmpError
+    from .snmp.client import Options, Target
+    from .snmp.probe import ProbeSettings, probe
+    from .snmp.report import print_summary, probe_document
+
+    settings = probe_credentials_and_settings(args)
+    try:
+        target = Target.parse(args.target)
+    except ValueError as exc:
+        raise ConfigError(f"command line: HOST[:PORT] {exc}") from exc
+    probe_settings = ProbeSettings(
+        options=Options(timeout_s=settings.timeout_s, retries=settings.retries,
+                        max_repetitions=settings.max_repetitions, max_rows=settings.max_rows),
+        engine=settings.engine,
+    )
+    try:
+        device = await probe(target, settings.credentials, lambda: datetime.now(timezone.utc), probe_settings)
+    except SnmpError as exc:
+        if args.json:
+            sys.stdout.write(json.dumps({"address": str(target), "error": str(exc)}) + "\n")
+        print(f"headcount-agent: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        sys.stdout.write(json.dumps(probe_document(device), indent=2) + "\n")
+    else:
+        print_summary(device, sys.stdout)
+    return 0
 
 
 def scan_config(args: argparse.Namespace) -> AgentConfig:
@@ -132,8 +246,13 @@ def print_human(result, stream: TextIO) -> None:
         for s in arp:
             stream.write(f"{s.ip:<16} {s.mac:<18} {'yes' if s.locally_administered else '':<10} {s.vendor}\n")
     stream.write(f"{len(arp)} hosts answered ARP in {(result.finished_at - result.started_at).total_seconds():.1f}s\n")
+    for device in (o for o in result.observations if isinstance(o, SnmpDevice)):
+        stream.write(f"snmp {device.address}: {device.vendor} {device.model} ({device.device_class}), "
+                     f"serial {device.serial or '?'}, firmware {device.firmware or '?'}, {device.port_count} ports\n")
     for name, error in result.errors.items():
         stream.write(f"{name} failed: {error}\n")
+    for warning in result.warnings:
+        stream.write(f"warning: {warning}\n")
 
 
 async def scan_command(args: argparse.Namespace, config: AgentConfig) -> int:
@@ -148,6 +267,7 @@ async def scan_command(args: argparse.Namespace, config: AgentConfig) -> int:
                 "finished_at": result.finished_at.isoformat(),
                 "observations": [as_json(o) for o in result.observations],
                 "errors": result.errors,
+                "warnings": result.warnings,
             }
             sys.stdout.write(json.dumps(document, indent=None if not args.once else 2) + "\n")
         else:
@@ -178,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "scan":
             return asyncio.run(scan_command(args, scan_config(args)))
+        if args.command == "probe":
+            return asyncio.run(probe_command(args))
         config = load_config(args.config)
         missing = [key for key, value in (("agent.site", config.site), ("agent.collector", config.collector)) if not value]
         if missing:

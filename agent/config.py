@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .snmp.credentials import Credential, parse_credential
 
 DEFAULT_STATE_DIR = Path("/var/lib/headcount-agent")
 DEFAULT_SCAN_INTERVAL_S = 900.0
@@ -42,6 +43,23 @@ _ARP_DEFAULTS = ArpSettings()
 
 
 @dataclass(frozen=True, slots=True)
+class SnmpSettings:
+    enabled: bool = True
+    credentials: tuple[Credential, ...] = ()
+    targets: tuple[str, ...] = ()           # HOST or HOST:PORT, probed every scan
+    subnets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()   # probe ARP-found hosts in these
+    timeout_s: float = 2.0
+    retries: int = 1
+    max_repetitions: int = 25
+    max_rows: int = 100_000                 # per table: a runaway agent is cut off here
+    concurrency: int = 32                   # devices probed at once
+    engine: str = "fast"                    # fast = own v1/v2c codec; pysnmp = pysnmp for every version
+
+
+_SNMP_DEFAULTS = SnmpSettings()
+
+
+@dataclass(frozen=True, slots=True)
 class AgentConfig:
     site: str = ""
     agent_id: str = ""   # "" = automatic: HOSTNAME-xxxxxxxx, made once and kept in state_dir
@@ -52,6 +70,7 @@ class AgentConfig:
     max_subnet_prefix: int = DEFAULT_MAX_SUBNET_PREFIX
     arp: ArpSettings = ArpSettings()
     hostfacts_enabled: bool = True
+    snmp: SnmpSettings = SnmpSettings()
     source: str = "command line"   # where the settings came from, for messages
 
 
@@ -75,7 +94,19 @@ _ARP_KEYS = {
 }
 _SUBNET_KEYS = {"cidr": (str, "the subnet"), "interface": (str, "interface to sweep it from")}
 _HOSTFACTS_KEYS = {"enabled": (bool, "report facts about this machine")}
-_TOP_LEVEL = {"agent": _AGENT_KEYS, "arp": _ARP_KEYS, "hostfacts": _HOSTFACTS_KEYS}
+_SNMP_KEYS = {
+    "enabled": (bool, "probe devices over SNMP"),
+    "targets": (list, "devices to probe every scan: \"HOST\" or \"HOST:PORT\""),
+    "subnets": (list, "CIDRs whose ARP-found hosts are probed too"),
+    "timeout": ((int, float), "seconds to wait for each SNMP reply"),
+    "retries": (int, "extra tries per request"),
+    "max_repetitions": (int, "GETBULK max-repetitions (1..200)"),
+    "max_rows": (int, "most rows read from one table before it is cut off"),
+    "concurrency": (int, "devices probed at once"),
+    "engine": (str, "\"fast\" (default) or \"pysnmp\""),
+    "credentials": (list, "[[snmp.credentials]] tables, tried in order"),
+}
+_TOP_LEVEL = {"agent": _AGENT_KEYS, "arp": _ARP_KEYS, "hostfacts": _HOSTFACTS_KEYS, "snmp": _SNMP_KEYS}
 
 
 def load_config(path: Path) -> AgentConfig:
@@ -95,7 +126,9 @@ def parse_config(raw: dict[str, Any], source: str) -> AgentConfig:
     """Validate an already-parsed TOML document (pure apart from interface checks)."""
     for section, value in raw.items():
         if section not in _TOP_LEVEL:
-            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            # A table's contents are not echoed: a misspelled [snmp] would print its secrets.
+            shown = "{...}" if isinstance(value, dict) else (
+                repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "...")
             raise ConfigError(
                 f"{source}: unknown section or key {section} = {shown} "
                 f"(known sections: {', '.join('[' + s + ']' for s in _TOP_LEVEL)})"
@@ -155,7 +188,58 @@ def parse_config(raw: dict[str, Any], source: str) -> AgentConfig:
         timeout_s=_positive(arp.get("timeout", _ARP_DEFAULTS.timeout_s), source, "arp.timeout"),
         retries=_non_negative(arp.get("retries", _ARP_DEFAULTS.retries), source, "arp.retries"),
     )
-    return replace(config, arp=arp_settings, hostfacts_enabled=hostfacts.get("enabled", True))
+    snmp = parse_snmp_section(raw.get("snmp", {}), source)
+    return replace(config, arp=arp_settings, hostfacts_enabled=hostfacts.get("enabled", True), snmp=snmp)
+
+
+def parse_snmp_section(raw: Any, source: str) -> SnmpSettings:
+    if isinstance(raw, dict) and "credentials" in raw and not isinstance(raw["credentials"], list):
+        # Checked before the generic check, whose message would echo the (secret) value.
+        raise ConfigError(f"{source}: snmp.credentials: expected [[snmp.credentials]] tables (an array of tables)")
+    section = _checked(raw, _SNMP_KEYS, source, "snmp")
+    credentials = []
+    for index, entry in enumerate(section.get("credentials", [])):
+        credential = parse_credential(entry, source, f"snmp.credentials[{index}]")
+        if any(c.name == credential.name for c in credentials):
+            raise ConfigError(f"{source}: snmp.credentials[{index}].name = {credential.name!r}: used twice")
+        credentials.append(credential)
+    from .snmp.client import Target   # late: the SNMP client is not needed to read other sections
+
+    targets = []
+    for index, entry in enumerate(section.get("targets", [])):
+        try:
+            targets.append(str(Target.parse(str(entry))))
+        except ValueError as exc:
+            raise ConfigError(f"{source}: snmp.targets[{index}] = {entry!r}: expected \"HOST\" or \"HOST:PORT\"") from exc
+    subnets = []
+    for index, entry in enumerate(section.get("subnets", [])):
+        try:
+            subnets.append(ipaddress.ip_network(str(entry).strip(), strict=False))
+        except ValueError as exc:
+            raise ConfigError(f"{source}: snmp.subnets[{index}] = {entry!r}: not a valid CIDR ({exc})") from exc
+    engine = section.get("engine", _SNMP_DEFAULTS.engine)
+    if engine not in ("fast", "pysnmp"):
+        raise ConfigError(f"{source}: snmp.engine = {engine!r}: expected \"fast\" or \"pysnmp\"")
+    repetitions = section.get("max_repetitions", _SNMP_DEFAULTS.max_repetitions)
+    if not 1 <= repetitions <= 200:
+        raise ConfigError(f"{source}: snmp.max_repetitions = {repetitions!r}: must be 1..200")
+    for key in ("max_rows", "concurrency"):
+        if key in section and section[key] < 1:
+            raise ConfigError(f"{source}: snmp.{key} = {section[key]!r}: must be 1 or more")
+    if (targets or subnets) and not credentials:
+        raise ConfigError(f"{source}: [snmp] has targets or subnets but no [[snmp.credentials]] to try on them")
+    return SnmpSettings(
+        enabled=section.get("enabled", True),
+        credentials=tuple(credentials),
+        targets=tuple(targets),
+        subnets=tuple(subnets),
+        timeout_s=_positive(section.get("timeout", _SNMP_DEFAULTS.timeout_s), source, "snmp.timeout"),
+        retries=_non_negative(section.get("retries", _SNMP_DEFAULTS.retries), source, "snmp.retries"),
+        max_repetitions=repetitions,
+        max_rows=section.get("max_rows", _SNMP_DEFAULTS.max_rows),
+        concurrency=section.get("concurrency", _SNMP_DEFAULTS.concurrency),
+        engine=engine,
+    )
 
 
 def with_command_line_subnet(config: AgentConfig, cidr: str, interface: str) -> AgentConfig:

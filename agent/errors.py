@@ -19,3 +19,19 @@ class ScanRefusedError(ScanError):
 
 class SinkUnavailableError(AgentError):
     """The collector cannot be reached right now; the caller retries with backoff."""
+
+
+class SnmpError(ScanError):
+    """One SNMP device could not be read (or part of it); the message names the device and what happened.
+
+    Raised per device or per table: the SNMP scanner records it against that
+    device and goes on with the next one.
+    """
+
+
+class MalformedPacketError(SnmpError):
+    """Bytes from the network are not a well-formed SNMP message."""
+
+
+class SnmpTimeoutError(SnmpError):
+    """The device did not answer within the timeout and retries."""

@@ -10,7 +10,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Union
+
+if TYPE_CHECKING:
+    from .snmp.model import SnmpDevice
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,7 @@ class HostFacts:
     scanner: str = field(default="hostfacts")
 
 
-Observation = ArpSighting | HostFacts
+Observation = Union[ArpSighting, HostFacts, "SnmpDevice"]
 
 
 def as_json(observation: Observation) -> dict[str, Any]:

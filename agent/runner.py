@@ -32,6 +32,7 @@ class ScanResult:
     finished_at: datetime
     observations: list[Observation] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)   # scanner name -> message
+    warnings: list[str] = field(default_factory=list)      # one target failed, the scan went on
 
 
 def enabled_scanners(config: AgentConfig) -> list[Scanner]:
@@ -40,10 +41,26 @@ def enabled_scanners(config: AgentConfig) -> list[Scanner]:
 
 
 async def run_scan(scanners: Sequence[Scanner], ctx: ScanContext) -> ScanResult:
-    """Run every scanner concurrently; collect observations and per-scanner errors."""
+    """Run the scanners concurrently; collect observations, per-scanner errors and per-target warnings.
+
+    Scanners that declare `after` (the SNMP scanner probes the hosts the ARP
+    sweep found) run in a second stage and see the first stage's observations
+    as `ctx.earlier`.
+    """
     started_at = ctx.clock()
-    outcomes = await asyncio.gather(*(scanner.scan(ctx) for scanner in scanners), return_exceptions=True)
     result = ScanResult(started_at=started_at, finished_at=started_at)
+    first = [s for s in scanners if not getattr(s, "after", ())]
+    second = [s for s in scanners if getattr(s, "after", ())]
+    await _run_stage(first, ctx, result)
+    if second:
+        await _run_stage(second, replace(ctx, earlier=tuple(result.observations)), result)
+    result.warnings = list(ctx.warnings)
+    result.finished_at = ctx.clock()
+    return result
+
+
+async def _run_stage(scanners: Sequence[Scanner], ctx: ScanContext, result: ScanResult) -> None:
+    outcomes = await asyncio.gather(*(scanner.scan(ctx) for scanner in scanners), return_exceptions=True)
     for scanner, outcome in zip(scanners, outcomes):
         if isinstance(outcome, ScanError):
             log.error("%s scanner failed: %s", scanner.name, outcome)
@@ -56,8 +73,6 @@ async def run_scan(scanners: Sequence[Scanner], ctx: ScanContext) -> ScanResult:
             result.errors[scanner.name] = f"internal error: {type(outcome).__name__}: {outcome}"
         else:
             result.observations.extend(outcome)
-    result.finished_at = ctx.clock()
-    return result
 
 
 def agent_identity(config: AgentConfig, scanners: Sequence[Scanner]) -> dict[str, Any]:
@@ -141,6 +156,7 @@ async def run_agent(
                 "finished_at": result.finished_at.isoformat(),
                 "observations": len(result.observations),
                 "errors": result.errors,
+                "warnings": result.warnings[:100],
             }
             log.info("scan %d done in %.1fs: %d observations%s", state["scans_completed"],
                      (result.finished_at - result.started_at).total_seconds(), len(result.observations),

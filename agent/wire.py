@@ -10,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from headcount.v1 import inventory_pb2 as pb
 
 from .model import ArpSighting, HostFacts, Observation
+from .snmp.model import SnmpDevice
 
 
 def timestamp(moment: datetime) -> Timestamp:
@@ -36,6 +37,8 @@ def observation_message(observation: Observation) -> pb.Observation:
         )
     elif isinstance(observation, HostFacts):
         message.host.CopyFrom(_host_facts_message(observation))
+    elif isinstance(observation, SnmpDevice):
+        message.snmp.CopyFrom(snmp_device_message(observation))
     else:  # a new observation type must get a wire mapping before it can flow
         raise TypeError(f"no wire mapping for {type(observation).__name__}")
     return message
@@ -69,6 +72,45 @@ def _host_facts_message(facts: HostFacts) -> pb.HostFacts:
             pb.Battery(present=b.present, percent=b.percent, design_capacity=b.design_capacity,
                        full_capacity=b.full_capacity, cycle_count=b.cycle_count)
         )
+    return message
+
+
+def _same_named(record, message_type):
+    """A message of `message_type` from the record's fields that the contract also has.
+
+    The SNMP records were named after the contract on purpose, so the mapping
+    is by name; record-only fields (e.g. Interface.type_name) stay behind.
+    """
+    names = message_type.DESCRIPTOR.fields_by_name
+    return message_type(**{name: getattr(record, name) for name in record.__slots__ if name in names})
+
+
+def snmp_device_message(device: SnmpDevice) -> pb.SnmpDevice:
+    message = pb.SnmpDevice(
+        address=device.address,
+        system=_same_named(device.system, pb.SystemGroup),
+        vendor=device.vendor,
+        model=device.model,
+        serial=device.serial,
+        firmware=device.firmware,
+        hardware_revision=device.hardware_revision,
+        device_class=device.device_class,
+        interfaces=[_same_named(i, pb.SnmpInterface) for i in device.interfaces],
+        fdb=[_same_named(e, pb.FdbEntry) for e in device.fdb],
+        neighbors=[_same_named(n, pb.LinkNeighbor) for n in device.neighbors],
+        arp_entries=[_same_named(e, pb.LearnedArpEntry) for e in device.arp_entries],
+        poe_ports=[_same_named(p, pb.PoePort) for p in device.poe_ports],
+        supplies=[_same_named(s, pb.PrinterSupply) for s in device.supplies],
+        credential_name=device.credential_name,
+        mac=device.mac,
+        errors=list(device.errors),
+        poe_budget_watts=max(device.poe_budget_watts, 0),
+        poe_consumption_watts=max(device.poe_consumption_watts, 0),
+        evidence=list(device.evidence),
+        port_count=device.port_count,
+    )
+    if device.ups_battery is not None:
+        message.ups_battery.CopyFrom(_same_named(device.ups_battery, pb.UpsBattery))
     return message
 
 

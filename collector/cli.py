@@ -143,13 +143,51 @@ def device_detail_text(response: pb.GetDeviceResponse) -> str:
             ("HOSTNAME", device.hostname), ("FIRST SEEN", short_time(device.first_seen)),
             ("LAST SEEN", short_time(device.last_seen)), ("SOURCES", ", ".join(device.sources)),
         ]
-        parts.append(f"{device.site}\n" + "".join(f"  {name:<11} {value}".rstrip() + "\n" for name, value in fields))
+        if device.HasField("switch_port"):
+            port = device.switch_port
+            fields.append(("SWITCH PORT", f"{port.switch_name or port.switch_mac} {port.port_name or port.if_index}"
+                                          f"{f' vlan {port.vlan}' if port.vlan else ''}"
+                                          f" ({port.macs_on_port} MAC{'s' * (port.macs_on_port != 1)} on the port,"
+                                          f" seen {short_time(port.seen_at)})"))
+        text = f"{device.site}\n" + "".join(f"  {name:<11} {value}".rstrip() + "\n" for name, value in fields)
+        if device.HasField("network"):
+            text += network_text(device.network)
+        parts.append(text)
     if response.history:
         rows = [(short_time(h.observed_at), h.site, h.agent_id, h.kind, _summary(history_json(h)["data"]))
                 for h in response.history]
         parts.append(f"recent history, newest first ({len(response.history)}):\n"
                      + table(("OBSERVED", "SITE", "AGENT", "KIND", "DETAILS"), rows))
     return "\n".join(parts)
+
+
+def network_text(network: pb.NetworkIdentity) -> str:
+    """What SNMP said: identity, then one line per port with its state and what it faces."""
+    fields = [("MODEL", f"{network.vendor} {network.model}".strip()), ("CLASS", network.device_class),
+              ("SERIAL", network.serial), ("FIRMWARE", network.firmware), ("SNMP NAME", network.sys_name),
+              ("ADDRESS", network.address), ("LOCATION", network.location),
+              ("PROBED", short_time(network.observed_at))]
+    text = "".join(f"  {name:<11} {value}\n" for name, value in fields if value)
+    up = sum(1 for p in network.ports if p.oper_status == "up")
+    text += f"  {'PORTS':<11} {network.port_count} ({len(network.ports)} interfaces, {up} up)\n"
+    rows = [(str(p.if_index), p.name, p.oper_status, p.admin_status, _speed(p.speed_bps),
+             str(p.learned_macs) if p.learned_macs else "", p.neighbor, p.alias) for p in network.ports]
+    if rows:
+        text += "".join("    " + line + "\n" for line in
+                        table(("IFINDEX", "NAME", "OPER", "ADMIN", "SPEED", "MACS", "NEIGHBOUR", "ALIAS"),
+                              rows).splitlines())
+    for problem in network.errors:
+        text += f"  problem: {problem}\n"
+    return text
+
+
+def _speed(bps: int) -> str:
+    if not bps:
+        return ""
+    for unit, size in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if bps >= size:
+            return f"{bps / size:g}{unit}"
+    return str(bps)
 
 
 def _summary(data: dict[str, Any], limit: int = 60) -> str:
@@ -228,7 +266,16 @@ def device_command(args: argparse.Namespace, out: TextIO) -> int:
     request = pb.GetDeviceRequest(mac=args.mac, site=args.site or "")
     response = _call(args.collector, CALL_TIMEOUT_S, lambda stub: stub.GetDevice(request, timeout=CALL_TIMEOUT_S))
     if args.format == "json":
-        document = {"devices": [device_json(d) for d in response.devices],
+        from google.protobuf.json_format import MessageToDict
+
+        def detail_json(device: pb.Device) -> dict[str, Any]:
+            item = device_json(device)
+            for name in ("network", "switch_port"):
+                if device.HasField(name):
+                    item[name] = MessageToDict(getattr(device, name), preserving_proto_field_name=True)
+            return item
+
+        document = {"devices": [detail_json(d) for d in response.devices],
                     "history": [history_json(h) for h in response.history]}
         out.write(json.dumps(document, indent=2) + "\n")
     else:

@@ -80,6 +80,55 @@ def create_initial_schema(db) -> None:
     db["observations"].create_index(["mac", "observed_at"])
 
 
+@migrations(name="0002_network_devices_and_switch_ports")
+def create_snmp_tables(db) -> None:
+    # The newest SNMP identity of each device that answers SNMP, one row per (site, mac).
+    db["network_devices"].create(
+        {
+            "site": str,
+            "mac": str,
+            "address": str,
+            "vendor": str,
+            "model": str,
+            "serial": str,
+            "firmware": str,
+            "hardware_revision": str,
+            "device_class": str,
+            "sys_name": str,
+            "sys_descr": str,
+            "sys_object_id": str,
+            "location": str,
+            "port_count": int,
+            "ports": str,              # JSON list of PortState fields
+            "errors": str,             # JSON list of the probe's per-table problems
+            "evidence": str,           # JSON list: which rule decided each identity field
+            "observed_at": str,
+        },
+        pk=("site", "mac"),
+        not_null=["site", "mac", "observed_at"],
+    )
+    db["network_devices"].create_index(["serial"])
+    # Which switch port each end device's MAC was learned on, per switch; the
+    # query picks the access port (fewest MACs) among the newest sightings.
+    db["switch_ports"].create(
+        {
+            "site": str,
+            "end_mac": str,
+            "switch_mac": str,
+            "switch_name": str,
+            "switch_address": str,
+            "port_name": str,
+            "if_index": int,
+            "vlan": int,
+            "macs_on_port": int,
+            "seen_at": str,
+        },
+        pk=("site", "end_mac", "switch_mac"),
+        not_null=["site", "end_mac", "switch_mac", "seen_at"],
+    )
+    db["switch_ports"].create_index(["end_mac"])
+
+
 def apply_migrations(db) -> list[str]:
     """Apply what is pending; returns the names applied now (empty when the schema is current)."""
     pending = [migration.name for migration in migrations.pending(db)]

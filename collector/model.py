@@ -11,7 +11,8 @@ from __future__ import annotations
 import enum
 import ipaddress
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from headcount import macaddr
@@ -92,6 +93,9 @@ class Observation:
     data: dict[str, Any]
     mac: str = ""                        # normalised; empty when the observation is not about one MAC
     sighting: DeviceSighting | None = None
+    # Second-hand sightings carried by the observation: hosts in a router's or
+    # switch's ARP table (how hosts on subnets the agent cannot sweep appear).
+    learned: tuple[DeviceSighting, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +171,103 @@ class AgentStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class PortState:
+    if_index: int
+    name: str = ""
+    alias: str = ""
+    oper_status: str = ""
+    admin_status: str = ""
+    speed_bps: int = 0
+    learned_macs: int = 0
+    neighbor: str = ""
+    type: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkIdentity:
+    """The newest SNMP identity of a device (switch, AP, printer, UPS...)."""
+
+    site: str
+    mac: str
+    address: str
+    observed_at: datetime
+    vendor: str = ""
+    model: str = ""
+    serial: str = ""
+    firmware: str = ""
+    hardware_revision: str = ""
+    device_class: str = ""
+    sys_name: str = ""
+    sys_descr: str = ""
+    sys_object_id: str = ""
+    location: str = ""
+    port_count: int = 0
+    ports: tuple[PortState, ...] = ()
+    errors: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchPortLocation:
+    """A switch forwarding table held this MAC on this port."""
+
+    site: str
+    end_mac: str
+    switch_mac: str
+    seen_at: datetime
+    switch_name: str = ""
+    switch_address: str = ""
+    port_name: str = ""
+    if_index: int = 0
+    vlan: int = 0
+    macs_on_port: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceDetail:
     devices: tuple[Device, ...]        # one per site holding the MAC
     history: tuple[HistoryEntry, ...]  # newest first, bounded
+    network: tuple[NetworkIdentity, ...] = ()          # per site, when the device answered SNMP
+    switch_ports: tuple[SwitchPortLocation, ...] = ()  # per site, the port it was last learned on
+
+
+def access_port(locations: Sequence[SwitchPortLocation], window: timedelta = timedelta(hours=1)
+                ) -> SwitchPortLocation | None:
+    """The port a device is plugged into, from every switch that learned its MAC.
+
+    Every switch on the path learns the MAC (on its uplink too), so among the
+    sightings of the newest round, the port with the fewest MACs is the
+    access port; an uplink carries many.
+    """
+    if not locations:
+        return None
+    newest = max(location.seen_at for location in locations)
+    recent = [location for location in locations if location.seen_at >= newest - window]
+    return min(recent, key=lambda location: (location.macs_on_port or 1 << 30, -location.seen_at.timestamp()))
+
+
+def ports_with_activity(interfaces: Sequence[dict[str, Any]], fdb: Sequence[dict[str, Any]],
+                        neighbors: Sequence[dict[str, Any]]) -> tuple[PortState, ...]:
+    """Interfaces joined with how many MACs each learned and which neighbour it faces (JSON-shaped input)."""
+    learned: dict[int, int] = {}
+    for entry in fdb:
+        index = int(entry.get("if_index", 0) or 0)
+        if index:
+            learned[index] = learned.get(index, 0) + 1
+    facing: dict[int, str] = {}
+    for neighbor in neighbors:
+        index = int(neighbor.get("local_if_index", 0) or 0)
+        if index and index not in facing:
+            facing[index] = " ".join(p for p in (neighbor.get("sys_name") or neighbor.get("chassis_id", ""),
+                                                 neighbor.get("port_id", "")) if p)
+    return tuple(
+        PortState(if_index=int(i.get("if_index", 0)), name=i.get("name") or i.get("descr", ""),
+                  alias=i.get("alias", ""), oper_status=i.get("oper_status", ""),
+                  admin_status=i.get("admin_status", ""), speed_bps=int(i.get("speed_bps", 0) or 0),
+                  learned_macs=learned.get(int(i.get("if_index", 0)), 0),
+                  neighbor=facing.get(int(i.get("if_index", 0)), ""), type=int(i.get("type", 0) or 0))
+        for i in interfaces
+    )
 
 
 def merge_sighting(existing: Device | None, site: str, sighting: DeviceSighting,

@@ -16,6 +16,7 @@ or `async with await Store.open(path) as store: ...`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -29,8 +30,11 @@ import sqlite_utils
 
 from .errors import StoreClosedError, StoreError
 from .migrations import applied_migrations, apply_migrations
+from .errors import InvalidMacError
 from .model import (AgentIdentity, AgentStatus, Device, DeviceDetail, HistoryEntry, IngestOutcome, IngestStatus,
-                    Observation, SiteSummary, format_timestamp, ip_sort_key, merge_sighting, parse_timestamp)
+                    NetworkIdentity, Observation, PortState, SiteSummary, SwitchPortLocation, access_port,
+                    format_timestamp, ip_sort_key, is_unicast, merge_sighting, normalize_mac, parse_timestamp,
+                    ports_with_activity)
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +111,8 @@ class _Database:
                   _json(o.data)) for o in observations],
             )
             self._merge_devices(site, observations)
+            for probe in (o for o in observations if o.kind == "snmp" and o.mac):
+                self._store_network_device(site, probe)
             for facts in (o for o in observations if o.kind == "host"):
                 observed = format_timestamp(facts.observed_at)
                 self.db.execute(
@@ -123,15 +129,18 @@ class _Database:
     def _merge_devices(self, site: str, observations: Sequence[Observation]) -> None:
         # Creating sightings first, so an mDNS answer earlier in the same batch
         # still refreshes the row that this batch's ARP sweep creates.
-        sighted = sorted((o for o in observations if o.sighting), key=lambda o: not o.sighting.creates_device)
+        sightings = [(o.sighting, o.observed_at, o.scanner or o.kind) for o in observations if o.sighting]
+        # Hosts read from a router's or switch's ARP table: a second-hand source, named as such.
+        sightings += [(learned, o.observed_at, f"{o.scanner or o.kind}-arp-table")
+                      for o in observations for learned in o.learned]
+        sighted = sorted(sightings, key=lambda item: not item[0].creates_device)
         devices: dict[str, Device | None] = {}
         changed: set[str] = set()
-        for observation in sighted:
-            mac = observation.sighting.mac
+        for sighting, observed_at, source in sighted:
+            mac = sighting.mac
             if mac not in devices:
                 devices[mac] = self._device(site, mac)
-            merged = merge_sighting(devices[mac], site, observation.sighting, observation.observed_at,
-                                    observation.scanner or observation.kind)
+            merged = merge_sighting(devices[mac], site, sighting, observed_at, source)
             if merged is not None:
                 devices[mac] = merged
                 changed.add(mac)
@@ -152,6 +161,73 @@ class _Database:
                  "vendor": device.vendor, "locally_administered": int(device.locally_administered),
                  "hostname": device.hostname, "first_seen": format_timestamp(device.first_seen),
                  "last_seen": format_timestamp(device.last_seen), "sources": _json(list(device.sources))},
+            )
+
+    def _store_network_device(self, site: str, probe: Observation) -> None:
+        """Keep the newest SNMP identity of the device, and where its forwarding table puts other MACs."""
+        data = probe.data
+        observed = format_timestamp(probe.observed_at)
+        system = data.get("system", {})
+        fdb = data.get("fdb", [])
+        ports = ports_with_activity(data.get("interfaces", []), fdb, data.get("neighbors", []))
+        self.db.execute(
+            """
+            INSERT INTO network_devices (site, mac, address, vendor, model, serial, firmware, hardware_revision,
+                device_class, sys_name, sys_descr, sys_object_id, location, port_count, ports, errors, evidence,
+                observed_at)
+            VALUES (:site, :mac, :address, :vendor, :model, :serial, :firmware, :hardware_revision, :device_class,
+                :sys_name, :sys_descr, :sys_object_id, :location, :port_count, :ports, :errors, :evidence,
+                :observed_at)
+            ON CONFLICT (site, mac) DO UPDATE SET
+                address = excluded.address, vendor = excluded.vendor, model = excluded.model,
+                serial = excluded.serial, firmware = excluded.firmware,
+                hardware_revision = excluded.hardware_revision, device_class = excluded.device_class,
+                sys_name = excluded.sys_name, sys_descr = excluded.sys_descr,
+                sys_object_id = excluded.sys_object_id, location = excluded.location,
+                port_count = excluded.port_count, ports = excluded.ports, errors = excluded.errors,
+                evidence = excluded.evidence, observed_at = excluded.observed_at
+            WHERE excluded.observed_at >= network_devices.observed_at
+            """,
+            {"site": site, "mac": probe.mac, "address": data.get("address", ""), "vendor": data.get("vendor", ""),
+             "model": data.get("model", ""), "serial": data.get("serial", ""), "firmware": data.get("firmware", ""),
+             "hardware_revision": data.get("hardware_revision", ""),
+             "device_class": data.get("device_class", ""), "sys_name": system.get("name", ""),
+             "sys_descr": system.get("descr", ""), "sys_object_id": system.get("object_id", ""),
+             "location": system.get("location", ""), "port_count": int(data.get("port_count", 0) or 0),
+             "ports": _json([dataclasses.asdict(p) for p in ports]), "errors": _json(data.get("errors", [])),
+             "evidence": _json(data.get("evidence", [])), "observed_at": observed},
+        )
+        macs_on_port = {p.if_index: p.learned_macs for p in ports}
+        names = {p.if_index: p.name for p in ports}
+        rows = []
+        for entry in fdb:
+            if_index = int(entry.get("if_index", 0) or 0)
+            status = entry.get("status", "learned")
+            try:
+                end_mac = normalize_mac(entry.get("mac", ""))
+            except InvalidMacError:
+                continue
+            if not if_index or status not in ("learned", "") or not is_unicast(end_mac) or end_mac == probe.mac:
+                continue   # the switch's own addresses and entries on no port say nothing about a location
+            rows.append({"site": site, "end_mac": end_mac, "switch_mac": probe.mac,
+                         "switch_name": system.get("name", ""), "switch_address": data.get("address", ""),
+                         "port_name": entry.get("port_name") or names.get(if_index, ""), "if_index": if_index,
+                         "vlan": int(entry.get("vlan", 0) or 0), "macs_on_port": macs_on_port.get(if_index, 0),
+                         "seen_at": observed})
+        if rows:
+            self.db.conn.executemany(
+                """
+                INSERT INTO switch_ports (site, end_mac, switch_mac, switch_name, switch_address, port_name,
+                    if_index, vlan, macs_on_port, seen_at)
+                VALUES (:site, :end_mac, :switch_mac, :switch_name, :switch_address, :port_name, :if_index, :vlan,
+                    :macs_on_port, :seen_at)
+                ON CONFLICT (site, end_mac, switch_mac) DO UPDATE SET
+                    switch_name = excluded.switch_name, switch_address = excluded.switch_address,
+                    port_name = excluded.port_name, if_index = excluded.if_index, vlan = excluded.vlan,
+                    macs_on_port = excluded.macs_on_port, seen_at = excluded.seen_at
+                WHERE excluded.seen_at >= switch_ports.seen_at
+                """,
+                rows,
             )
 
     def record_heartbeat(self, agent_id: str, at: datetime) -> bool:
@@ -243,7 +319,37 @@ class _Database:
                 [*params, history_limit],
             )
         ]
-        return DeviceDetail(devices=tuple(devices), history=tuple(history))
+        network = []
+        switch_ports = []
+        for device in devices:
+            row = next(iter(self.db.query("SELECT * FROM network_devices WHERE site = ? AND mac = ?",
+                                          [device.site, device.mac])), None)
+            if row is not None:
+                network.append(NetworkIdentity(
+                    site=row["site"], mac=row["mac"], address=row["address"] or "",
+                    observed_at=parse_timestamp(row["observed_at"]),
+                    **{key: row[key] or "" for key in ("vendor", "model", "serial", "firmware", "hardware_revision",
+                                                       "device_class", "sys_name", "sys_descr", "sys_object_id",
+                                                       "location")},
+                    port_count=row["port_count"] or 0,
+                    ports=tuple(PortState(**p) for p in json.loads(row["ports"] or "[]")),
+                    errors=tuple(json.loads(row["errors"] or "[]")),
+                    evidence=tuple(json.loads(row["evidence"] or "[]")),
+                ))
+            locations = [
+                SwitchPortLocation(site=r["site"], end_mac=r["end_mac"], switch_mac=r["switch_mac"],
+                                   seen_at=parse_timestamp(r["seen_at"]), switch_name=r["switch_name"] or "",
+                                   switch_address=r["switch_address"] or "", port_name=r["port_name"] or "",
+                                   if_index=r["if_index"] or 0, vlan=r["vlan"] or 0,
+                                   macs_on_port=r["macs_on_port"] or 0)
+                for r in self.db.query("SELECT * FROM switch_ports WHERE site = ? AND end_mac = ?",
+                                       [device.site, device.mac])
+            ]
+            chosen = access_port(locations)
+            if chosen is not None:
+                switch_ports.append(chosen)
+        return DeviceDetail(devices=tuple(devices), history=tuple(history), network=tuple(network),
+                            switch_ports=tuple(switch_ports))
 
     def count_observations(self) -> int:
         return self.db["observations"].count

@@ -20,7 +20,8 @@ from headcount.v1 import inventory_pb2 as pb
 
 from .errors import InvalidHelloError, InvalidMacError, InvalidObservationError
 from .model import (AgentIdentity, Device, DeviceDetail, DeviceSighting, HistoryEntry, IngestOutcome, IngestStatus,
-                    Observation, Rejection, SiteSummary, is_unicast, normalize_mac)
+                    NetworkIdentity, Observation, Rejection, SiteSummary, SwitchPortLocation, is_unicast,
+                    normalize_mac)
 
 MAX_NAME_LENGTH = 200   # agent ids and site names end up in tables and terminal columns
 MAX_REASONS_IN_ACK = 3
@@ -92,6 +93,29 @@ def observation_from_message(message: pb.Observation, received_at: datetime) -> 
         mac = _unicast_mac(body.mac, "dhcp.mac")
         sighting = DeviceSighting(mac=mac, ip=_ipv4(body.ip, "dhcp.ip", required=False),
                                   hostname=body.hostname.strip())
+    elif kind == "snmp":
+        # A device that answered SNMP is a device at the site; its MAC comes from
+        # the ARP sweep or its own interfaces. Without one it cannot be keyed.
+        if not body.mac:
+            raise InvalidObservationError(
+                f"snmp: the device at {body.address or '?'} has no MAC (no ARP entry and no interface MAC)")
+        mac = _unicast_mac(body.mac, "snmp.mac")
+        host = body.address.rsplit(":", 1)[0].strip("[]") if body.address.count(":") == 1 or \
+            body.address.startswith("[") else body.address
+        ip = _ipv4(host, "snmp.address", required=False) if _looks_ipv4(host) else ""
+        sighting = DeviceSighting(mac=mac, ip=ip, vendor=body.vendor.strip(), hostname=body.system.name.strip())
+        learned = []
+        for entry in body.arp_entries:
+            try:
+                learned_mac = _unicast_mac(entry.mac, "snmp.arp_entries.mac")
+                learned_ip = _ipv4(entry.ip, "snmp.arp_entries.ip", required=True)
+            except InvalidObservationError:
+                continue   # one odd row in a router's ARP table costs only that row
+            learned.append(DeviceSighting(mac=learned_mac, ip=learned_ip))
+        if mac:
+            data["mac"] = mac
+        return Observation(kind=kind, observed_at=observed_at, scanner=message.scanner.strip() or kind, data=data,
+                           mac=mac, sighting=sighting, learned=tuple(learned))
     elif kind == "mdns" and body.mac:
         mac = _unicast_mac(body.mac, "mdns.mac")
         sighting = DeviceSighting(mac=mac, hostname=body.host.strip().rstrip("."), creates_device=False)
@@ -99,6 +123,14 @@ def observation_from_message(message: pb.Observation, received_at: datetime) -> 
         data["mac"] = mac
     return Observation(kind=kind, observed_at=observed_at, scanner=message.scanner.strip() or kind, data=data,
                        mac=mac, sighting=sighting)
+
+
+def _looks_ipv4(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _unicast_mac(text: str, field_name: str) -> str:
@@ -184,6 +216,37 @@ def history_message(entry: HistoryEntry) -> pb.ObservationRecord:
                                 data_json=json.dumps(entry.data, sort_keys=True))
 
 
+def network_message(identity: NetworkIdentity) -> pb.NetworkIdentity:
+    return pb.NetworkIdentity(
+        vendor=identity.vendor, model=identity.model, serial=identity.serial, firmware=identity.firmware,
+        hardware_revision=identity.hardware_revision, device_class=identity.device_class,
+        sys_name=identity.sys_name, sys_descr=identity.sys_descr, sys_object_id=identity.sys_object_id,
+        address=identity.address, port_count=identity.port_count, location=identity.location,
+        ports=[pb.PortState(if_index=p.if_index, name=p.name, alias=p.alias, oper_status=p.oper_status,
+                            admin_status=p.admin_status, speed_bps=p.speed_bps, learned_macs=p.learned_macs,
+                            neighbor=p.neighbor, type=p.type) for p in identity.ports],
+        errors=list(identity.errors), evidence=list(identity.evidence),
+        observed_at=timestamp(identity.observed_at),
+    )
+
+
+def switch_port_message(location: SwitchPortLocation) -> pb.SwitchPortLocation:
+    return pb.SwitchPortLocation(
+        switch_mac=location.switch_mac, switch_name=location.switch_name, switch_address=location.switch_address,
+        port_name=location.port_name, if_index=location.if_index, vlan=location.vlan,
+        seen_at=timestamp(location.seen_at), macs_on_port=location.macs_on_port,
+    )
+
+
 def device_detail_response(detail: DeviceDetail) -> pb.GetDeviceResponse:
-    return pb.GetDeviceResponse(devices=[device_message(d) for d in detail.devices],
-                                history=[history_message(h) for h in detail.history])
+    networks = {n.site: n for n in detail.network}
+    ports = {p.site: p for p in detail.switch_ports}
+    devices = []
+    for device in detail.devices:
+        message = device_message(device)
+        if device.site in networks:
+            message.network.CopyFrom(network_message(networks[device.site]))
+        if device.site in ports:
+            message.switch_port.CopyFrom(switch_port_message(ports[device.site]))
+        devices.append(message)
+    return pb.GetDeviceResponse(devices=devices, history=[history_message(h) for h in detail.history])

@@ -37,10 +37,16 @@ class ScanContext:
     # thread checks it between steps, because a thread cannot be cancelled and
     # a /16 sweep would otherwise hold shutdown for many minutes.
     cancelled: threading.Event = field(default_factory=threading.Event)
+    # What earlier scanners of this scan found (set for scanners with `after`).
+    earlier: tuple[Observation, ...] = ()
+    # One line per target that failed while the scan went on ("198.18.1.9: no answer").
+    warnings: list[str] = field(default_factory=list)
 
 
 class Scanner(Protocol):
     name: ClassVar[str]   # equals the module name and the config section
+    # Optional: names of scanners whose results this one needs (it then runs
+    # after them, in a second stage). Absent or () for independent scanners.
 
     def can_run(self, ctx: ScanContext) -> bool:
         """Whether this scanner has anything to do under this configuration."""

@@ -93,7 +93,7 @@ class ArpSighting(_message.Message):
     def __init__(self, mac: _Optional[str] = ..., ip: _Optional[str] = ..., vendor: _Optional[str] = ..., locally_administered: _Optional[bool] = ..., interface: _Optional[str] = ...) -> None: ...
 
 class SnmpDevice(_message.Message):
-    __slots__ = ("address", "system", "vendor", "model", "serial", "firmware", "hardware_revision", "device_class", "interfaces", "fdb", "neighbors", "arp_entries", "poe_ports", "supplies", "ups_battery", "credential_name")
+    __slots__ = ("address", "system", "vendor", "model", "serial", "firmware", "hardware_revision", "device_class", "interfaces", "fdb", "neighbors", "arp_entries", "poe_ports", "supplies", "ups_battery", "credential_name", "mac", "errors", "poe_budget_watts", "poe_consumption_watts", "evidence", "port_count")
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     SYSTEM_FIELD_NUMBER: _ClassVar[int]
     VENDOR_FIELD_NUMBER: _ClassVar[int]
@@ -110,6 +110,12 @@ class SnmpDevice(_message.Message):
     SUPPLIES_FIELD_NUMBER: _ClassVar[int]
     UPS_BATTERY_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_NAME_FIELD_NUMBER: _ClassVar[int]
+    MAC_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    POE_BUDGET_WATTS_FIELD_NUMBER: _ClassVar[int]
+    POE_CONSUMPTION_WATTS_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    PORT_COUNT_FIELD_NUMBER: _ClassVar[int]
     address: str
     system: SystemGroup
     vendor: str
@@ -126,7 +132,13 @@ class SnmpDevice(_message.Message):
     supplies: _containers.RepeatedCompositeFieldContainer[PrinterSupply]
     ups_battery: UpsBattery
     credential_name: str
-    def __init__(self, address: _Optional[str] = ..., system: _Optional[_Union[SystemGroup, _Mapping]] = ..., vendor: _Optional[str] = ..., model: _Optional[str] = ..., serial: _Optional[str] = ..., firmware: _Optional[str] = ..., hardware_revision: _Optional[str] = ..., device_class: _Optional[str] = ..., interfaces: _Optional[_Iterable[_Union[SnmpInterface, _Mapping]]] = ..., fdb: _Optional[_Iterable[_Union[FdbEntry, _Mapping]]] = ..., neighbors: _Optional[_Iterable[_Union[LinkNeighbor, _Mapping]]] = ..., arp_entries: _Optional[_Iterable[_Union[LearnedArpEntry, _Mapping]]] = ..., poe_ports: _Optional[_Iterable[_Union[PoePort, _Mapping]]] = ..., supplies: _Optional[_Iterable[_Union[PrinterSupply, _Mapping]]] = ..., ups_battery: _Optional[_Union[UpsBattery, _Mapping]] = ..., credential_name: _Optional[str] = ...) -> None: ...
+    mac: str
+    errors: _containers.RepeatedScalarFieldContainer[str]
+    poe_budget_watts: int
+    poe_consumption_watts: int
+    evidence: _containers.RepeatedScalarFieldContainer[str]
+    port_count: int
+    def __init__(self, address: _Optional[str] = ..., system: _Optional[_Union[SystemGroup, _Mapping]] = ..., vendor: _Optional[str] = ..., model: _Optional[str] = ..., serial: _Optional[str] = ..., firmware: _Optional[str] = ..., hardware_revision: _Optional[str] = ..., device_class: _Optional[str] = ..., interfaces: _Optional[_Iterable[_Union[SnmpInterface, _Mapping]]] = ..., fdb: _Optional[_Iterable[_Union[FdbEntry, _Mapping]]] = ..., neighbors: _Optional[_Iterable[_Union[LinkNeighbor, _Mapping]]] = ..., arp_entries: _Optional[_Iterable[_Union[LearnedArpEntry, _Mapping]]] = ..., poe_ports: _Optional[_Iterable[_Union[PoePort, _Mapping]]] = ..., supplies: _Optional[_Iterable[_Union[PrinterSupply, _Mapping]]] = ..., ups_battery: _Optional[_Union[UpsBattery, _Mapping]] = ..., credential_name: _Optional[str] = ..., mac: _Optional[str] = ..., errors: _Optional[_Iterable[str]] = ..., poe_budget_watts: _Optional[int] = ..., poe_consumption_watts: _Optional[int] = ..., evidence: _Optional[_Iterable[str]] = ..., port_count: _Optional[int] = ...) -> None: ...
 
 class SystemGroup(_message.Message):
     __slots__ = ("descr", "object_id", "uptime_centiseconds", "contact", "name", "location", "services")
@@ -229,18 +241,20 @@ class LearnedArpEntry(_message.Message):
     def __init__(self, ip: _Optional[str] = ..., mac: _Optional[str] = ..., if_index: _Optional[int] = ...) -> None: ...
 
 class PoePort(_message.Message):
-    __slots__ = ("group", "port", "enabled", "detection_status", "power_milliwatts")
+    __slots__ = ("group", "port", "enabled", "detection_status", "power_milliwatts", "if_index")
     GROUP_FIELD_NUMBER: _ClassVar[int]
     PORT_FIELD_NUMBER: _ClassVar[int]
     ENABLED_FIELD_NUMBER: _ClassVar[int]
     DETECTION_STATUS_FIELD_NUMBER: _ClassVar[int]
     POWER_MILLIWATTS_FIELD_NUMBER: _ClassVar[int]
+    IF_INDEX_FIELD_NUMBER: _ClassVar[int]
     group: int
     port: int
     enabled: bool
     detection_status: str
     power_milliwatts: int
-    def __init__(self, group: _Optional[int] = ..., port: _Optional[int] = ..., enabled: _Optional[bool] = ..., detection_status: _Optional[str] = ..., power_milliwatts: _Optional[int] = ...) -> None: ...
+    if_index: int
+    def __init__(self, group: _Optional[int] = ..., port: _Optional[int] = ..., enabled: _Optional[bool] = ..., detection_status: _Optional[str] = ..., power_milliwatts: _Optional[int] = ..., if_index: _Optional[int] = ...) -> None: ...
 
 class PrinterSupply(_message.Message):
     __slots__ = ("description", "type", "level", "max_capacity")
@@ -461,7 +475,7 @@ class ListDevicesRequest(_message.Message):
     def __init__(self, site: _Optional[str] = ...) -> None: ...
 
 class Device(_message.Message):
-    __slots__ = ("site", "mac", "ip", "vendor", "locally_administered", "first_seen", "last_seen", "sources", "hostname")
+    __slots__ = ("site", "mac", "ip", "vendor", "locally_administered", "first_seen", "last_seen", "sources", "hostname", "network", "switch_port")
     SITE_FIELD_NUMBER: _ClassVar[int]
     MAC_FIELD_NUMBER: _ClassVar[int]
     IP_FIELD_NUMBER: _ClassVar[int]
@@ -471,6 +485,8 @@ class Device(_message.Message):
     LAST_SEEN_FIELD_NUMBER: _ClassVar[int]
     SOURCES_FIELD_NUMBER: _ClassVar[int]
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_FIELD_NUMBER: _ClassVar[int]
+    SWITCH_PORT_FIELD_NUMBER: _ClassVar[int]
     site: str
     mac: str
     ip: str
@@ -480,7 +496,87 @@ class Device(_message.Message):
     last_seen: _timestamp_pb2.Timestamp
     sources: _containers.RepeatedScalarFieldContainer[str]
     hostname: str
-    def __init__(self, site: _Optional[str] = ..., mac: _Optional[str] = ..., ip: _Optional[str] = ..., vendor: _Optional[str] = ..., locally_administered: _Optional[bool] = ..., first_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sources: _Optional[_Iterable[str]] = ..., hostname: _Optional[str] = ...) -> None: ...
+    network: NetworkIdentity
+    switch_port: SwitchPortLocation
+    def __init__(self, site: _Optional[str] = ..., mac: _Optional[str] = ..., ip: _Optional[str] = ..., vendor: _Optional[str] = ..., locally_administered: _Optional[bool] = ..., first_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sources: _Optional[_Iterable[str]] = ..., hostname: _Optional[str] = ..., network: _Optional[_Union[NetworkIdentity, _Mapping]] = ..., switch_port: _Optional[_Union[SwitchPortLocation, _Mapping]] = ...) -> None: ...
+
+class NetworkIdentity(_message.Message):
+    __slots__ = ("vendor", "model", "serial", "firmware", "hardware_revision", "device_class", "sys_name", "sys_descr", "sys_object_id", "address", "port_count", "ports", "errors", "observed_at", "location", "evidence")
+    VENDOR_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_FIELD_NUMBER: _ClassVar[int]
+    FIRMWARE_FIELD_NUMBER: _ClassVar[int]
+    HARDWARE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_CLASS_FIELD_NUMBER: _ClassVar[int]
+    SYS_NAME_FIELD_NUMBER: _ClassVar[int]
+    SYS_DESCR_FIELD_NUMBER: _ClassVar[int]
+    SYS_OBJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PORT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    PORTS_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_AT_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    vendor: str
+    model: str
+    serial: str
+    firmware: str
+    hardware_revision: str
+    device_class: str
+    sys_name: str
+    sys_descr: str
+    sys_object_id: str
+    address: str
+    port_count: int
+    ports: _containers.RepeatedCompositeFieldContainer[PortState]
+    errors: _containers.RepeatedScalarFieldContainer[str]
+    observed_at: _timestamp_pb2.Timestamp
+    location: str
+    evidence: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, vendor: _Optional[str] = ..., model: _Optional[str] = ..., serial: _Optional[str] = ..., firmware: _Optional[str] = ..., hardware_revision: _Optional[str] = ..., device_class: _Optional[str] = ..., sys_name: _Optional[str] = ..., sys_descr: _Optional[str] = ..., sys_object_id: _Optional[str] = ..., address: _Optional[str] = ..., port_count: _Optional[int] = ..., ports: _Optional[_Iterable[_Union[PortState, _Mapping]]] = ..., errors: _Optional[_Iterable[str]] = ..., observed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., location: _Optional[str] = ..., evidence: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PortState(_message.Message):
+    __slots__ = ("if_index", "name", "alias", "oper_status", "admin_status", "speed_bps", "learned_macs", "neighbor", "type")
+    IF_INDEX_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ALIAS_FIELD_NUMBER: _ClassVar[int]
+    OPER_STATUS_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_STATUS_FIELD_NUMBER: _ClassVar[int]
+    SPEED_BPS_FIELD_NUMBER: _ClassVar[int]
+    LEARNED_MACS_FIELD_NUMBER: _ClassVar[int]
+    NEIGHBOR_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    if_index: int
+    name: str
+    alias: str
+    oper_status: str
+    admin_status: str
+    speed_bps: int
+    learned_macs: int
+    neighbor: str
+    type: int
+    def __init__(self, if_index: _Optional[int] = ..., name: _Optional[str] = ..., alias: _Optional[str] = ..., oper_status: _Optional[str] = ..., admin_status: _Optional[str] = ..., speed_bps: _Optional[int] = ..., learned_macs: _Optional[int] = ..., neighbor: _Optional[str] = ..., type: _Optional[int] = ...) -> None: ...
+
+class SwitchPortLocation(_message.Message):
+    __slots__ = ("switch_mac", "switch_name", "switch_address", "port_name", "if_index", "vlan", "seen_at", "macs_on_port")
+    SWITCH_MAC_FIELD_NUMBER: _ClassVar[int]
+    SWITCH_NAME_FIELD_NUMBER: _ClassVar[int]
+    SWITCH_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PORT_NAME_FIELD_NUMBER: _ClassVar[int]
+    IF_INDEX_FIELD_NUMBER: _ClassVar[int]
+    VLAN_FIELD_NUMBER: _ClassVar[int]
+    SEEN_AT_FIELD_NUMBER: _ClassVar[int]
+    MACS_ON_PORT_FIELD_NUMBER: _ClassVar[int]
+    switch_mac: str
+    switch_name: str
+    switch_address: str
+    port_name: str
+    if_index: int
+    vlan: int
+    seen_at: _timestamp_pb2.Timestamp
+    macs_on_port: int
+    def __init__(self, switch_mac: _Optional[str] = ..., switch_name: _Optional[str] = ..., switch_address: _Optional[str] = ..., port_name: _Optional[str] = ..., if_index: _Optional[int] = ..., vlan: _Optional[int] = ..., seen_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., macs_on_port: _Optional[int] = ...) -> None: ...
 
 class GetDeviceRequest(_message.Message):
     __slots__ = ("mac", "site")

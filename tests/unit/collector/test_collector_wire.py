@@ -81,17 +81,23 @@ def test_huge_bad_values_are_shortened_in_reasons():
     assert len(str(caught.value)) < 150 and "..." in str(caught.value)
 
 
-def test_host_facts_and_snmp_carry_data_but_never_a_device_sighting():
+def test_host_facts_carry_data_without_a_sighting_and_snmp_sights_its_own_mac():
     host = wire.observation_from_message(pb.Observation(
         observed_at=stamp(AT), scanner="hostfacts",
         host=pb.HostFacts(hostname="lab-pc", interfaces=[pb.HostInterface(name="eth0", mac="3c:22:fb:00:00:09")])),
         RECEIVED)
     assert host.kind == "host" and host.sighting is None and host.mac == ""
     assert host.data["hostname"] == "lab-pc" and host.data["interfaces"][0]["mac"] == "3c:22:fb:00:00:09"
+    # An SNMP device is a device at the site (keyed by its own MAC); the MACs in
+    # its forwarding table are not sightings of their own.
     snmp = wire.observation_from_message(pb.Observation(
-        observed_at=stamp(AT), snmp=pb.SnmpDevice(address="10.0.0.2", fdb=[pb.FdbEntry(mac="3c:22:fb:00:00:10")])),
+        observed_at=stamp(AT), snmp=pb.SnmpDevice(address="10.0.0.2", mac="3c:22:fb:00:00:0a", vendor="HP",
+                                                  system=pb.SystemGroup(name="sw-1"),
+                                                  fdb=[pb.FdbEntry(mac="3c:22:fb:00:00:10")])),
         RECEIVED)
-    assert snmp.kind == "snmp" and snmp.sighting is None and snmp.scanner == "snmp"
+    assert snmp.kind == "snmp" and snmp.scanner == "snmp"
+    assert (snmp.sighting.mac, snmp.sighting.ip, snmp.sighting.hostname) == ("3c:22:fb:00:00:0a", "10.0.0.2", "sw-1")
+    assert snmp.learned == ()
     json.dumps(snmp.data)   # plain JSON-ready values
 
 

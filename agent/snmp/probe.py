@@ -1,0 +1,175 @@
+"""Probe one device: find a credential that works, identify it, read its tables.
+
+This is the only place that decides *what* to fetch; client.py decides *how*,
+parse.py and identify.py turn what came back into records. A failure in one
+table is written into the device's `errors` and the probe goes on; only "no
+credential got an answer" fails the whole device.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Callable, Sequence
+
+from ..errors import SnmpError, SnmpTimeoutError
+from . import mibs, parse
+from .client import Options, Session, Target, open_session
+from .credentials import Credential, credentials_for, redact
+from .identify import SYSTEM_OIDS, identify, identity_requests
+from .model import SnmpDevice
+from .ports import select_ports
+from .values import EXCEPTION_TAGS, OBJECT_IDENTIFIER, OCTET_STRING, Oid, Value, VarBind
+
+log = logging.getLogger(__name__)
+
+# GETs go in small groups: some agents answer tooBig or genErr to long lists,
+# and v1 fails a whole request for one missing object.
+_GET_CHUNK = 10
+# After this many walks in a row got no answer at all, the device is gone:
+# stop instead of waiting out a timeout for each of the remaining tables.
+_GIVE_UP_AFTER_TIMEOUTS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSettings:
+    options: Options = Options()
+    engine: str = "fast"              # "fast" (own v1/v2c codec) or "pysnmp" (every version through pysnmp)
+    sections: tuple[str, ...] = tuple(mibs.SECTIONS)
+
+
+@dataclass(slots=True)
+class _Fetched:
+    scalars: dict[Oid, tuple[int, Value]] = field(default_factory=dict)
+    walked: dict[Oid, list[VarBind]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    silent_walks: int = 0
+
+
+async def connect(target: Target, credentials: Sequence[Credential], settings: ProbeSettings = ProbeSettings(),
+                  remembered: str = "", pysnmp_engine=None) -> tuple[Session, dict[Oid, tuple[int, Value]]]:
+    """Try each applicable credential in order; return the session that answered and the system group."""
+    candidates = credentials_for(target.host, credentials, remembered)
+    if not candidates:
+        raise SnmpError(f"{target}: no SNMP credential applies to this address (check applies_to)")
+    failures = []
+    for credential in candidates:
+        session = open_session(target, credential, settings.options, settings.engine, pysnmp_engine)
+        try:
+            system = await session.get(SYSTEM_OIDS)
+        except SnmpTimeoutError:
+            failures.append(f"{credential.describe()}: no answer")
+        except SnmpError as exc:
+            failures.append(f"{credential.describe()}: {exc}")
+        else:
+            return session, {oid: (tag, value) for oid, tag, value in system}
+        session.close()
+    raise SnmpError(redact(f"{target}: no credential got an answer ({'; '.join(failures)})", credentials))
+
+
+async def probe(target: Target, credentials: Sequence[Credential], clock: Callable[[], datetime],
+                settings: ProbeSettings = ProbeSettings(), remembered: str = "", pysnmp_engine=None,
+                known_mac: str = "") -> SnmpDevice:
+    """Everything about one device. Raises SnmpError only when no credential got an answer."""
+    session, system = await connect(target, credentials, settings, remembered, pysnmp_engine)
+    try:
+        fetched = _Fetched(scalars=dict(system))
+        await _collect(session, fetched, settings)
+    finally:
+        session.close()
+    device = build_device(str(target), fetched.scalars, fetched.walked, fetched.problems, clock(),
+                          management_ip=target.host, known_mac=known_mac)
+    errors = tuple(redact(problem, credentials) for problem in device.errors)
+    return replace(device, credential_name=session.credential.name, errors=errors)
+
+
+async def _collect(session: Session, fetched: _Fetched, settings: ProbeSettings) -> None:
+    object_id = fetched.scalars.get(mibs.SYS_OBJECT_ID, (0, None))
+    descr = fetched.scalars.get(mibs.SYS_DESCR, (0, None))
+    requests = identity_requests(
+        object_id[1] if object_id[0] == OBJECT_IDENTIFIER else None,
+        parse.text(descr[1]) if descr[0] == OCTET_STRING and isinstance(descr[1], bytes) else "",
+    )
+    gets = list(requests.gets) + [mibs.DOT1D_BASE_BRIDGE_ADDRESS, *mibs.UPS_GETS]
+    management = _ip_address_index(session.target.host)
+    if management:
+        gets.append(mibs.IP_AD_ENT_IF_INDEX + management)
+    for start in range(0, len(gets), _GET_CHUNK):
+        chunk = gets[start:start + _GET_CHUNK]
+        try:
+            for oid, tag, value in await session.get(chunk):
+                if tag not in EXCEPTION_TAGS:
+                    fetched.scalars[oid] = (tag, value)
+        except SnmpError as exc:
+            fetched.problems.append(f"GET of {len(chunk)} identity objects failed: {exc}")
+    walks = list(requests.walks)
+    for section in settings.sections:
+        walks.extend(mibs.SECTIONS[section])
+    for column in walks:
+        if fetched.silent_walks >= _GIVE_UP_AFTER_TIMEOUTS:
+            fetched.problems.append(
+                f"stopped reading tables: the device stopped answering ({len(walks)} walks planned)"
+            )
+            return
+        result = await session.walk(column)
+        fetched.walked[column] = result.rows
+        if result.problem:
+            fetched.problems.append(result.problem)
+            timed_out = "no answer" in result.problem and not result.rows
+            fetched.silent_walks = fetched.silent_walks + 1 if timed_out else 0
+        else:
+            fetched.silent_walks = 0
+
+
+def _ip_address_index(host: str) -> Oid:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return ()
+    return tuple(address.packed) if address.version == 4 else ()
+
+
+def build_device(address: str, scalars: dict[Oid, tuple[int, Value]], walked: dict[Oid, list[VarBind]],
+                 problems: Sequence[str], observed_at: datetime, management_ip: str = "",
+                 known_mac: str = "") -> SnmpDevice:
+    """Pure: fetched values -> SnmpDevice. Also used on recordings by tests and bench/snmp_accuracy.py."""
+    problems = list(problems)
+    values: dict[Oid, tuple[int, Value]] = dict(scalars)
+    for rows in walked.values():
+        for oid, tag, value in rows:
+            values[oid] = (tag, value)
+    identity = identify(values)
+    system = parse.system_group(scalars)
+    interfaces = parse.interfaces(walked, problems)
+    management_if_index = 0
+    index = _ip_address_index(management_ip)
+    if index:
+        tag, value = scalars.get(mibs.IP_AD_ENT_IF_INDEX + index, (0, None))
+        management_if_index = value if isinstance(value, int) else 0
+    poe_ports, budget, draw = parse.poe(walked, problems, interfaces)
+    return SnmpDevice(
+        address=address,
+        observed_at=observed_at,
+        system=system,
+        vendor=identity.vendor,
+        model=identity.model,
+        serial=identity.serial,
+        firmware=identity.firmware,
+        hardware_revision=identity.hardware_revision,
+        device_class=identity.device_class,
+        mac=known_mac or parse.own_mac(scalars, interfaces, management_if_index),
+        interfaces=tuple(interfaces),
+        port_count=len(select_ports(interfaces)),
+        fdb=tuple(parse.forwarding_table(walked, problems, interfaces)),
+        neighbors=tuple(parse.neighbours(walked, problems, interfaces)),
+        arp_entries=tuple(parse.learned_arp(walked, problems)),
+        poe_ports=tuple(poe_ports),
+        poe_budget_watts=budget,
+        poe_consumption_watts=draw,
+        supplies=tuple(parse.printer_supplies(walked, problems)),
+        ups_battery=parse.ups_battery(scalars),
+        evidence=identity.evidence,
+        errors=tuple(problems),
+    )
