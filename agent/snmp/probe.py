@@ -59,8 +59,10 @@ async def connect(target: Target, credentials: Sequence[Credential], settings: P
         session = open_session(target, credential, settings.options, settings.engine, pysnmp_engine)
         try:
             system = await session.get(SYSTEM_OIDS)
-        except SnmpTimeoutError:
-            failures.append(f"{credential.describe()}: no answer")
+        except SnmpTimeoutError as exc:
+            # Keep what the transport saw (malformed replies, ICMP errors): it is the useful part.
+            detail = str(exc).split("; ", 1)[1] if "; " in str(exc) else ""
+            failures.append(f"{credential.describe()}: no answer{'; ' + detail if detail else ''}")
         except SnmpError as exc:
             failures.append(f"{credential.describe()}: {exc}")
         else:
