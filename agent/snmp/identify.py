@@ -219,12 +219,14 @@ def _evaluate(source: Source, device: _Device) -> tuple[str, str]:
 
 
 def _classify(profiles: list[Profile], device: _Device, model: str) -> tuple[str, str]:
-    for profile in profiles:
-        if profile.device_class:
-            return profile.device_class, f"class: {profile.name} profile"
+    # The model outranks the vendor profile: one sysObjectID family can hold both
+    # access points and controllers (Ruckus), or an OEM's controller (Dell W-series).
     for pattern, device_class in rules.CLASS_BY_MODEL:
         if model and _search(pattern, model):
             return device_class, f"class: model {model!r} matches /{pattern}/"
+    for profile in profiles:
+        if profile.device_class:
+            return profile.device_class, f"class: {profile.name} profile"
     for pattern, device_class in rules.CLASS_BY_DESCR:
         if _search("(?i)" + pattern if not pattern.startswith("(?i)") else pattern, device.descr):
             return device_class, f"class: sysDescr matches /{pattern}/"

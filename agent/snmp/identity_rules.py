@@ -322,6 +322,8 @@ GENERIC = Profile(
 CLASS_BY_MODEL: tuple[tuple[str, str], ...] = (
     (r"^ZD\d|^SZ\d|^MSM7|^vSZ|WLC|Wlc|Controller", "wireless_controller"),
     (r"^MSM4|^[RTHCE]\d{3}\b|^AP\d|HiveAP|^MR\d|Access Point|\bAP$", "access_point"),
+    # Cisco part numbers: WS-C (Catalyst), C9200..C9500 and C2960/C3850-style families.
+    (r"^WS-C|^C9[2-5]\d\d|^C[23]9?\d{2,3}[A-Z]?-\d", "switch"),
 )
 CLASS_BY_DESCR: tuple[tuple[str, str], ...] = (
     (r"wireless (?:lan )?controller|\bWLC\b|Cisco Controller|Business Wireless|\bController\b", "wireless_controller"),
