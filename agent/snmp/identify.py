@@ -40,6 +40,10 @@ _FIELDS = ("model", "firmware", "serial", "hardware_revision")
 class IdentityRequests:
     gets: tuple[Oid, ...]
     walks: tuple[Oid, ...]
+    # ENTITY-MIB entPhysicalTable columns the rules read. The probe fetches only
+    # the rows that can matter (chassis, top level): a modular chassis lists
+    # thousands of sensors and transceivers nobody identifies a device by.
+    entity_columns: tuple[Oid, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +111,8 @@ def _sources(source: Source):
 
 def identity_requests(sys_object_id: Oid | None, sys_descr: str) -> IdentityRequests:
     gets: dict[Oid, None] = {}
-    walks: dict[Oid, None] = {rules.ENTITY_TABLE + (column,): None for column in rules.ENTITY_COLUMNS.values()}
+    walks: dict[Oid, None] = {}
+    entity = tuple(rules.ENTITY_TABLE + (rules.ENTITY_COLUMNS[name],) for name in rules.ENTITY_READ)
     for profile in matching_profiles(sys_object_id, sys_descr):
         for field in _FIELDS:
             for source in getattr(profile, field):
@@ -116,7 +121,7 @@ def identity_requests(sys_object_id: Oid | None, sys_descr: str) -> IdentityRequ
                         gets[leaf.oid] = None
                     elif isinstance(leaf, FirstRow):
                         walks[leaf.column] = None
-    return IdentityRequests(gets=tuple(gets), walks=tuple(walks))
+    return IdentityRequests(gets=tuple(gets), walks=tuple(walks), entity_columns=entity)
 
 
 class _Device:

@@ -94,6 +94,8 @@ ENTITY_COLUMNS = {
     "descr": 2, "contained_in": 4, "class": 5, "name": 7, "hardware": 8, "firmware": 9, "software": 10,
     "serial": 11, "mfg": 12, "model": 13,
 }
+# The columns the rules use (name and manufacturer are not).
+ENTITY_READ = ("class", "contained_in", "descr", "hardware", "firmware", "software", "serial", "model")
 ENTITY_CHASSIS = 3
 ENTITY_STACK = 11
 

@@ -162,3 +162,16 @@ SECTIONS: dict[str, tuple[Oid, ...]] = {
             PETH_MAIN_PSE_CONSUMPTION),
     "supplies": (PRT_SUPPLIES_TYPE, PRT_SUPPLIES_DESCRIPTION, PRT_SUPPLIES_MAX_CAPACITY, PRT_SUPPLIES_LEVEL),
 }
+
+# Which sections are worth asking each class of device for. A printer has no
+# forwarding table and a UPS no LLDP neighbours; asking costs a round trip per
+# section on every device, every scan. Unknown devices get everything.
+SECTIONS_BY_CLASS: dict[str, tuple[str, ...]] = {
+    "printer": ("interfaces", "supplies"),
+    "ups": ("interfaces",),
+    "switch": ("interfaces", "bridge", "lldp", "cdp", "arp", "poe"),
+    "router": ("interfaces", "bridge", "lldp", "cdp", "arp", "poe"),
+    "access_point": ("interfaces", "bridge", "lldp", "cdp", "arp", "poe"),
+    "wireless_controller": ("interfaces", "bridge", "lldp", "cdp", "arp", "poe"),
+    "server": ("interfaces", "lldp", "arp"),
+}

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 # GETs go in small groups: some agents answer tooBig or genErr to long lists,
 # and v1 fails a whole request for one missing object.
-_GET_CHUNK = 10
+_GET_CHUNK = 16
 # After this many walks in a row got no answer at all, the device is gone:
 # stop instead of waiting out a timeout for each of the remaining tables.
 _GIVE_UP_AFTER_TIMEOUTS = 2
@@ -94,7 +94,14 @@ async def _collect(session: Session, fetched: _Fetched, settings: ProbeSettings)
         object_id[1] if object_id[0] == OBJECT_IDENTIFIER else None,
         parse.text(descr[1]) if descr[0] == OCTET_STRING and isinstance(descr[1], bytes) else "",
     )
-    gets = list(requests.gets) + [mibs.DOT1D_BASE_BRIDGE_ADDRESS, *mibs.UPS_GETS]
+    # The class from the system group alone (sysObjectID, sysDescr) decides which
+    # tables are worth reading; the full identification comes after the GETs.
+    early_class = identify(fetched.scalars).device_class
+    wanted = mibs.SECTIONS_BY_CLASS.get(early_class, tuple(mibs.SECTIONS))
+    sections = [section for section in settings.sections if section in wanted]
+    gets = list(requests.gets) + [mibs.DOT1D_BASE_BRIDGE_ADDRESS]
+    if early_class in ("ups", "other"):
+        gets += mibs.UPS_GETS
     management = _ip_address_index(session.target.host)
     if management:
         gets.append(mibs.IP_AD_ENT_IF_INDEX + management)
@@ -106,23 +113,70 @@ async def _collect(session: Session, fetched: _Fetched, settings: ProbeSettings)
                     fetched.scalars[oid] = (tag, value)
         except SnmpError as exc:
             fetched.problems.append(f"GET of {len(chunk)} identity objects failed: {exc}")
-    walks = list(requests.walks)
-    for section in settings.sections:
-        walks.extend(mibs.SECTIONS[section])
-    for column in walks:
+    await _read_entity_rows(session, fetched, requests.entity_columns)
+    # Columns are read in groups, one cursor per column in each GETBULK: the identity
+    # columns together, then each section (interfaces, bridge, LLDP, ...) together.
+    groups = [list(requests.walks)] + [list(mibs.SECTIONS[section]) for section in sections]
+    groups = [group for group in groups if group]
+    for number, columns in enumerate(groups):
         if fetched.silent_walks >= _GIVE_UP_AFTER_TIMEOUTS:
             fetched.problems.append(
-                f"stopped reading tables: the device stopped answering ({len(walks)} walks planned)"
+                f"stopped reading tables: the device stopped answering "
+                f"({len(groups) - number} of {len(groups)} table groups not read)"
             )
             return
-        result = await session.walk(column)
+        results = await session.walk_columns(columns)
+        silent = bool(results) and all("no answer" in r.problem and not r.rows for r in results.values())
+        for column, result in results.items():
+            fetched.walked[column] = result.rows
+        problems = [r.problem for r in results.values() if r.problem]
+        if silent:
+            # One line for the group, not one per column: the device simply did not answer.
+            fetched.problems.append(problems[0] + f" (and {len(problems) - 1} more columns of this group)"
+                                    if len(problems) > 1 else problems[0])
+        else:
+            fetched.problems.extend(problems)
+        fetched.silent_walks = fetched.silent_walks + 1 if silent else 0
+
+
+# Up to this many entPhysicalTable rows, the whole of the needed columns is read;
+# above it, only the chassis, top-level and first rows are fetched by GET.
+_ENTITY_WALK_ALL_ROWS = 32
+_ENTITY_CANDIDATES = 8
+
+
+async def _read_entity_rows(session: Session, fetched: _Fetched, columns: tuple[Oid, ...]) -> None:
+    """The ENTITY-MIB rows identification can use, without walking a big chassis's every sensor."""
+    if not columns:
+        return
+    class_column, contained_column = columns[0], columns[1]   # ENTITY_READ starts with these two
+    results = await session.walk_columns([class_column, contained_column])
+    for column, result in results.items():
         fetched.walked[column] = result.rows
         if result.problem:
             fetched.problems.append(result.problem)
-            timed_out = "no answer" in result.problem and not result.rows
-            fetched.silent_walks = fetched.silent_walks + 1 if timed_out else 0
-        else:
-            fetched.silent_walks = 0
+    kinds = {oid[len(class_column):]: value for oid, _, value in results[class_column].rows}
+    parents = {oid[len(contained_column):]: value for oid, _, value in results[contained_column].rows}
+    indexes = sorted(set(kinds) | set(parents))
+    if len(indexes) <= _ENTITY_WALK_ALL_ROWS:
+        for column, result in (await session.walk_columns(list(columns[2:]))).items():
+            fetched.walked[column] = result.rows
+            if result.problem:
+                fetched.problems.append(result.problem)
+        return
+    chassis = [i for i in indexes if kinds.get(i) == 3]
+    top = [i for i in indexes if parents.get(i) == 0]
+    candidates = list(dict.fromkeys(chassis[:_ENTITY_CANDIDATES] + top[:_ENTITY_CANDIDATES] + indexes[:4]))
+    oids = [column + index for index in candidates for column in columns[2:]]
+    for start in range(0, len(oids), _GET_CHUNK):
+        try:
+            for oid, tag, value in await session.get(oids[start:start + _GET_CHUNK]):
+                if tag not in EXCEPTION_TAGS:
+                    fetched.walked.setdefault(next(c for c in columns[2:] if oid[:len(c)] == c), []).append(
+                        (oid, tag, value))
+        except SnmpError as exc:
+            fetched.problems.append(f"ENTITY-MIB rows: GET failed: {exc}")
+            return
 
 
 def _ip_address_index(host: str) -> Oid:

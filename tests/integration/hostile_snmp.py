@@ -82,13 +82,13 @@ class Agent:
         elif request.isSameTypeWith(V2.GetNextRequestPDU()):
             varbinds = [self.next_after(name) for name in names]
         elif request.isSameTypeWith(V2.GetBulkRequestPDU()):
+            # RFC 3416 4.2.3: each repetition carries the next row of every requested column.
             repetitions = int(V2.apiBulkPDU.get_max_repetitions(request))
-            cursor = names[0]
+            cursors = list(names)
             for _ in range(max(1, min(repetitions, 50))):
-                cursor, value = self.next_after(cursor)
-                varbinds.append((cursor, value))
-                if value is endOfMibView:
-                    break
+                for position, cursor in enumerate(cursors):
+                    cursors[position], value = self.next_after(cursor)
+                    varbinds.append((cursors[position], value))
         V2.apiPDU.set_varbinds(response, varbinds)
         encoded = encoder.encode(response_message)
         if self.mode == "malformed":

@@ -115,7 +115,7 @@ def test_requests_ask_only_the_matching_vendors_objects():
     apc = identity_requests((1, 3, 6, 1, 4, 1, 318, 1, 3, 27), "APC Web/SNMP Management Card")
     assert (1, 3, 6, 1, 4, 1, 318, 1, 1, 1, 1, 1, 1, 0) in apc.gets
     assert not any(oid[:7] == (1, 3, 6, 1, 4, 1, 2435) for oid in apc.gets)
-    assert rules.ENTITY_TABLE + (13,) in apc.walks
+    assert rules.ENTITY_TABLE + (13,) in apc.entity_columns and rules.ENTITY_TABLE + (12,) not in apc.entity_columns
 
 
 @pytest.mark.parametrize("model, expected", [
@@ -177,7 +177,7 @@ def test_identify_sees_only_what_was_requested_and_still_works():
     asked = identity_requests(values[SYS_OBJECT_ID][1], descr)
     kept = {oid: v for oid, v in values.items()
             if oid in asked.gets or oid[:7] == (1, 3, 6, 1, 2, 1, 1) or
-            any(oid[: len(root)] == root for root in asked.walks)}
+            any(oid[: len(root)] == root for root in asked.walks + asked.entity_columns)}
     result = identify(kept)
     assert (result.model, result.firmware, result.serial) == ("DGS-1510-28X/ME Rev. A1", "Build 1.10.010",
                                                                "RZQG1HB000048")
