@@ -39,7 +39,7 @@ from headcount.agent.snmp.probe import ProbeSettings, probe  # noqa: E402
 from tests.integration.snmp_peers import snmpsim  # noqa: E402
 
 TARGET = 3.0
-SETTINGS = ProbeSettings(options=Options(timeout_s=10.0, retries=1))
+SETTINGS = ProbeSettings()   # the agent's defaults: 2 s timeout, 1 retry, max-repetitions 25
 
 
 def now() -> datetime:

@@ -173,8 +173,13 @@ async def walk_many(roots: Sequence[Oid], fetch: FetchMany, max_rows: int, max_r
     active = list(dict.fromkeys(roots))
     # About 2 x max_repetitions varbinds per reply, however many columns are open.
     budget = 2 * max_repetitions
+    first = True
     while active:
-        repetitions = max(1, -(-budget // len(active)))
+        # The first request asks one row per column: most devices lack most of the
+        # tables asked for, and an absent column then costs one varbind, not a
+        # reply full of whatever follows it in the MIB.
+        repetitions = 1 if first else max(1, -(-budget // len(active)))
+        first = False
         try:
             batch = await fetch([last[root] for root in active], repetitions)
         except SnmpError as exc:

@@ -87,6 +87,7 @@ LLDP_PORT_MAC = 3
 LLDP_PORT_NETWORK_ADDRESS = 4
 
 # CISCO-CDP-MIB cdpCacheTable, index ifIndex.deviceIndex.
+CISCO_ENTERPRISE: Oid = (1, 3, 6, 1, 4, 1, 9)
 CDP_CACHE_ENTRY: Oid = (1, 3, 6, 1, 4, 1, 9, 9, 23, 1, 2, 1, 1)
 CDP_CACHE_ADDRESS_TYPE: Oid = CDP_CACHE_ENTRY + (3,)
 CDP_CACHE_ADDRESS: Oid = CDP_CACHE_ENTRY + (4,)

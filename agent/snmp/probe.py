@@ -99,6 +99,8 @@ async def _collect(session: Session, fetched: _Fetched, settings: ProbeSettings)
     early_class = identify(fetched.scalars).device_class
     wanted = mibs.SECTIONS_BY_CLASS.get(early_class, tuple(mibs.SECTIONS))
     sections = [section for section in settings.sections if section in wanted]
+    if object_id[0] == OBJECT_IDENTIFIER and object_id[1][:7] != mibs.CISCO_ENTERPRISE and "cdp" in sections:
+        sections.remove("cdp")   # CISCO-CDP-MIB is Cisco's own; other vendors speak LLDP
     gets = list(requests.gets) + [mibs.DOT1D_BASE_BRIDGE_ADDRESS]
     if early_class in ("ups", "other"):
         gets += mibs.UPS_GETS
