@@ -132,6 +132,10 @@ def test_agent_probes_switch_found_by_arp_and_collector_places_devices_on_ports(
             assert remembered[f"{switch_host.ip}:161"] == "district-switches"
             for path in [status, tmp_path / "agent.log", tmp_path / "state" / "snmp-credentials.json"]:
                 assert "wrong-secret-1" not in path.read_text()
+            # Nor in what was streamed: the collector's database holds every observation it received.
+            streamed = b"".join(p.read_bytes() for p in tmp_path.glob("headcount.db*"))
+            assert b"wrong-secret-1" not in streamed and SWITCH_COMMUNITY.encode() not in streamed
+            assert b"district-switches" in streamed   # the credential's name is what travels
     finally:
         for process in reversed(processes):
             stop(process)
