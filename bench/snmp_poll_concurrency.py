@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from headcount.agent.errors import SnmpError  # noqa: E402
-from headcount.agent.snmp.client import Options, Target  # noqa: E402
+from headcount.agent.snmp.client import Target  # noqa: E402
 from headcount.agent.snmp.credentials import Credential  # noqa: E402
 from headcount.agent.snmp.probe import ProbeSettings, probe  # noqa: E402
 from tests.integration.snmp_peers import snmpsim  # noqa: E402

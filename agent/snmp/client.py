@@ -219,8 +219,11 @@ async def walk_many(roots: Sequence[Oid], fetch: FetchMany, max_rows: int, max_r
 class _ReplyProtocol(asyncio.DatagramProtocol):
     """Matches replies to outstanding requests by request-id; counts what it has to drop."""
 
-    def __init__(self) -> None:
+    def __init__(self, version: int, community: bytes) -> None:
+        self.version = version
+        self.community = community
         self.pending: dict[int, asyncio.Future[ber.Message]] = {}
+        self.mismatched = 0
         self.malformed = 0
         self.last_malformed = ""
         self.error: Exception | None = None
@@ -231,6 +234,11 @@ class _ReplyProtocol(asyncio.DatagramProtocol):
         except MalformedPacketError as exc:
             self.malformed += 1
             self.last_malformed = str(exc)
+            return
+        if message.version != self.version or message.community != self.community:
+            # Not an answer to us, whatever its request-id says (RFC 3416 4.1: the
+            # response carries the request's version and community).
+            self.mismatched += 1
             return
         future = self.pending.pop(message.request_id, None)
         if future is not None and not future.done():
@@ -262,7 +270,8 @@ class FastSession:
             loop = asyncio.get_running_loop()
             try:
                 transport, protocol = await loop.create_datagram_endpoint(
-                    _ReplyProtocol, remote_addr=(self.target.host, self.target.port)
+                    lambda: _ReplyProtocol(self._version, self._community),
+                    remote_addr=(self.target.host, self.target.port),
                 )
             except OSError as exc:
                 raise SnmpError(f"{self.target}: cannot open a UDP socket to it: {exc}") from exc
