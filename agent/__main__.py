@@ -109,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--config", type=Path, metavar="FILE", help="agent TOML file")
     scan.add_argument("--subnet", metavar="CIDR", help="IPv4 subnet to sweep, e.g. 198.51.100.0/24 (replaces configured subnets)")
     scan.add_argument("--interface", metavar="IF", help="interface to sweep --subnet from, e.g. eth0")
+    scan.add_argument("--rate", type=float, metavar="PPS",
+                      help="ARP requests per second (default: arp.rate, else 1000)")
     scan.add_argument("--no-hostfacts", action="store_true", help="skip facts about this machine")
     scan.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
 
@@ -230,6 +232,10 @@ def scan_config(args: argparse.Namespace) -> AgentConfig:
         config = with_command_line_subnet(config, args.subnet, args.interface)
     elif not args.config:
         raise ConfigError("command line: give --config FILE, or --subnet CIDR with --interface IF")
+    if args.rate is not None:
+        from .config import _rate
+
+        config = replace(config, arp=replace(config.arp, rate_pps=_rate(args.rate, "command line", "--rate")))
     if args.no_hostfacts:
         config = replace(config, hostfacts_enabled=False)
     return config
