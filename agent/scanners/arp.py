@@ -102,9 +102,10 @@ _ARP_REPLY_FILTER = (
     (0x06, 0, 0, 0xFFFF),      # ret #65535       keep
     (0x06, 0, 0, 0),           # ret #0           drop
 )
-# Between rounds, a short wait lets the previous round's late answers in
-# before the silent addresses are asked again.
-_BETWEEN_ROUNDS_S = 0.3
+# After the last request, wait for late replies four times the slowest round trip
+# seen in this sweep (at least this long), and never longer than arp.timeout: a LAN
+# answers in milliseconds, and a host that is slower than that gets the next round.
+_MIN_LATE_WAIT_S = 0.1
 
 
 def interface_addresses(interface: str, network: ipaddress.IPv4Network) -> tuple[bytes, bytes]:
@@ -157,9 +158,9 @@ def sweep_subnet(
 
     One raw AF_PACKET socket: a prebuilt frame whose target address is
     patched per request, replies read through an in-kernel BPF filter. Each
-    round asks only the addresses still silent; after the last, it waits
-    `timeout_s` for late replies. Stops early once `cancelled` is set,
-    returning what it has.
+    round asks only the addresses still silent; after the last, it waits for
+    late replies four slowest round trips, at most `timeout_s`. Stops early
+    once `cancelled` is set, returning what it has.
     """
     what = f"arp {target.network} on {target.interface}"
     source_mac, source_ip = interface_addresses(target.interface, target.network)
@@ -167,6 +168,8 @@ def sweep_subnet(
     hosts = [int(ip) for ip in target.network.hosts() if int(ip) != own]
     wanted = set(hosts)
     answered: dict[int, bytes] = {}
+    sent_at: dict[int, float] = {}
+    slowest_rtt = 0.0
     try:
         sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
     except PermissionError as exc:
@@ -181,14 +184,16 @@ def sweep_subnet(
         sock.setblocking(False)
 
         def drain() -> None:
+            nonlocal slowest_rtt
             while True:
                 try:
                     frame = sock.recv(128)
                 except BlockingIOError:
                     return
                 parsed = parse_reply(frame)
-                if parsed is not None and parsed[1] in wanted:
-                    answered.setdefault(parsed[1], parsed[0])
+                if parsed is not None and parsed[1] in wanted and parsed[1] not in answered:
+                    answered[parsed[1]] = parsed[0]
+                    slowest_rtt = max(slowest_rtt, time.monotonic() - sent_at.get(parsed[1], time.monotonic()))
 
         def wait(seconds: float) -> None:
             deadline = time.monotonic() + seconds
@@ -220,6 +225,7 @@ def sweep_subnet(
                     drain()
                 frame[38:42] = host.to_bytes(4, "big")
                 sock.send(frame)
+                sent_at[host] = time.monotonic()
                 sent_total += 1
                 if index % 256 == 255:
                     drain()
@@ -230,7 +236,9 @@ def sweep_subnet(
                         progress(what, index + 1, len(hosts))
             if round_number == 0:
                 progress(what, len(hosts), len(hosts))
-            wait(timeout_s if round_number == retries else min(timeout_s, _BETWEEN_ROUNDS_S))
+            # The next round starts at once: answers to this one still count while it runs.
+            if round_number == retries or not [host for host in hosts if host not in answered]:
+                wait(min(timeout_s, max(_MIN_LATE_WAIT_S, 4 * slowest_rtt)))
         drain()
     except OSError as exc:
         raise ScanError(f"ARP sweep of {target.network} on {target.interface} failed: {exc}") from exc
