@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,64 @@ _SNMP_DEFAULTS = SnmpSettings()
 
 
 @dataclass(frozen=True, slots=True)
+class PassiveSettings:
+    """Listening to ARP and DHCP between sweeps (site mode only)."""
+
+    enabled: bool = True
+    interfaces: tuple[str, ...] = ()        # () = the interfaces of [arp] subnets
+    flush_interval_s: float = 2.0           # new or changed devices are sent this often
+    # Caps, so that a flood (or a hostile host) costs bounded CPU and memory:
+    max_packets_per_second: int = 2000      # packets parsed per second; the rest are dropped and counted
+    max_tracked_devices: int = 65536        # MACs remembered between flushes; the oldest are forgotten first
+
+
+_PASSIVE_DEFAULTS = PassiveSettings()
+
+# DNS-SD service types that school devices advertise: Apple devices (AirPlay,
+# RAOP, companion link, device info), cast displays, printers, file sharing,
+# Linux workstations and SSH.
+DEFAULT_MDNS_SERVICE_TYPES = (
+    "_airplay._tcp.local.", "_googlecast._tcp.local.", "_ipp._tcp.local.", "_ipps._tcp.local.",
+    "_printer._tcp.local.", "_pdl-datastream._tcp.local.", "_raop._tcp.local.", "_companion-link._tcp.local.",
+    "_device-info._tcp.local.", "_smb._tcp.local.", "_workstation._tcp.local.", "_ssh._tcp.local.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MdnsSettings:
+    enabled: bool = True
+    service_types: tuple[str, ...] = DEFAULT_MDNS_SERVICE_TYPES
+    browse_time_s: float = 5.0              # how long each scan listens for answers
+    interfaces: tuple[str, ...] = ()        # () = the interfaces of [arp] subnets
+    max_services: int = 4096                # per scan; more are dropped and counted
+
+
+_MDNS_DEFAULTS = MdnsSettings()
+
+# Classes whose names often carry a student's name ("Jane-Smiths-iPad").
+# "unknown" is among them: a name we cannot place is treated as a student's.
+STUDENT_DEVICE_CLASSES = ("chromebook", "ipad", "mac", "windows_pc", "linux_pc", "phone", "unknown")
+SECRET_ENVIRONMENT_VARIABLE = "HEADCOUNT_DISTRICT_SECRET"
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacySettings:
+    """What happens to personal names (hostnames, DHCP client names, mDNS instance names) before they leave."""
+
+    student_names: str = "pseudonymise"     # keep, pseudonymise or drop; for STUDENT_DEVICE_CLASSES
+    other_names: str = "keep"               # printers, displays, IoT: names like "Room 12 Epson"
+    student_classes: tuple[str, ...] = STUDENT_DEVICE_CLASSES
+    # The district's HMAC key: the same in every school, so one name gives one
+    # pseudonym everywhere. Without one, "pseudonymise" withholds names (drop).
+    secret: bytes = field(default=b"", repr=False)
+    secret_source: str = ""                 # where the secret came from, for messages (never the secret)
+
+
+_PRIVACY_DEFAULTS = PrivacySettings()
+AGENT_MODES = ("site", "endpoint")
+
+
+@dataclass(frozen=True, slots=True)
 class AgentConfig:
     site: str = ""
     agent_id: str = ""   # "" = automatic: HOSTNAME-xxxxxxxx, made once and kept in state_dir
@@ -74,7 +132,19 @@ class AgentConfig:
     arp: ArpSettings = ArpSettings()
     hostfacts_enabled: bool = True
     snmp: SnmpSettings = SnmpSettings()
+    # site: sweep and listen on the school's LAN. endpoint: installed on a shared
+    # device (lab PC, cart laptop); reports only its own host facts, no sweeps.
+    mode: str = "site"
+    passive: PassiveSettings = PassiveSettings()
+    mdns: MdnsSettings = MdnsSettings()
+    privacy: PrivacySettings = PrivacySettings()
     source: str = "command line"   # where the settings came from, for messages
+
+    def listening_interfaces(self, configured: tuple[str, ...]) -> tuple[str, ...]:
+        """The configured interfaces, else those of the [arp] subnets, each once, in order."""
+        if configured:
+            return configured
+        return tuple(dict.fromkeys(target.interface for target in self.arp.subnets))
 
 
 # key -> (type, description). The type drives validation; the description is
@@ -87,6 +157,7 @@ _AGENT_KEYS = {
     "scan_interval": ((int, float), "seconds between scans"),
     "heartbeat_interval": ((int, float), "seconds between heartbeats when idle"),
     "max_subnet_prefix": (int, "refuse subnets larger than this prefix (default 16)"),
+    "mode": (str, "\"site\" (sweep the school LAN, the default) or \"endpoint\" (report only this host)"),
 }
 _ARP_KEYS = {
     "enabled": (bool, "run the ARP sweep"),
@@ -110,7 +181,28 @@ _SNMP_KEYS = {
     "engine": (str, "\"fast\" (default) or \"pysnmp\""),
     "credentials": (list, "[[snmp.credentials]] tables, tried in order"),
 }
-_TOP_LEVEL = {"agent": _AGENT_KEYS, "arp": _ARP_KEYS, "hostfacts": _HOSTFACTS_KEYS, "snmp": _SNMP_KEYS}
+_PASSIVE_KEYS = {
+    "enabled": (bool, "listen to ARP and DHCP between sweeps"),
+    "interfaces": (list, "interfaces to listen on (default: those of [arp] subnets)"),
+    "flush_interval": ((int, float), "seconds between deliveries of newly heard devices"),
+    "max_packets_per_second": (int, "packets parsed per second; a flood beyond it is dropped and counted"),
+    "max_tracked_devices": (int, "MACs remembered between deliveries"),
+}
+_MDNS_KEYS = {
+    "enabled": (bool, "browse mDNS/DNS-SD services"),
+    "service_types": (list, "service types to browse, e.g. \"_ipp._tcp.local.\""),
+    "browse_time": ((int, float), "seconds each scan listens for mDNS answers"),
+    "interfaces": (list, "interfaces to browse on (default: those of [arp] subnets)"),
+    "max_services": (int, "services kept per scan"),
+}
+_PRIVACY_KEYS = {
+    "student_names": (str, "\"keep\", \"pseudonymise\" (default) or \"drop\" for student devices' names"),
+    "other_names": (str, "\"keep\" (default), \"pseudonymise\" or \"drop\" for printers, displays, IoT"),
+    "student_classes": (list, "device classes treated as student devices"),
+    "secret_file": (str, "file holding the district's pseudonym key (or set HEADCOUNT_DISTRICT_SECRET)"),
+}
+_TOP_LEVEL = {"agent": _AGENT_KEYS, "arp": _ARP_KEYS, "hostfacts": _HOSTFACTS_KEYS, "snmp": _SNMP_KEYS,
+              "passive": _PASSIVE_KEYS, "mdns": _MDNS_KEYS, "privacy": _PRIVACY_KEYS}
 
 
 def load_config(path: Path) -> AgentConfig:
@@ -194,7 +286,105 @@ def parse_config(raw: dict[str, Any], source: str) -> AgentConfig:
         rate_pps=_rate(arp.get("rate", _ARP_DEFAULTS.rate_pps), source, "arp.rate"),
     )
     snmp = parse_snmp_section(raw.get("snmp", {}), source)
-    return replace(config, arp=arp_settings, hostfacts_enabled=hostfacts.get("enabled", True), snmp=snmp)
+    mode = agent.get("mode", "site")
+    if mode not in AGENT_MODES:
+        raise ConfigError(f"{source}: agent.mode = {mode!r}: expected \"site\" or \"endpoint\"")
+    return replace(config, arp=arp_settings, hostfacts_enabled=hostfacts.get("enabled", True), snmp=snmp,
+                   mode=mode, passive=parse_passive_section(raw.get("passive", {}), source),
+                   mdns=parse_mdns_section(raw.get("mdns", {}), source),
+                   privacy=parse_privacy_section(raw.get("privacy", {}), source))
+
+
+def _interface_list(values: list[Any], source: str, key: str) -> tuple[str, ...]:
+    return tuple(check_interface(value, source, f"{key}[{index}]") for index, value in enumerate(values))
+
+
+def _whole(value: Any, source: str, key: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{source}: {key} = {value!r}: must be a whole number {low}..{high}")
+    return value
+
+
+def parse_passive_section(raw: Any, source: str) -> PassiveSettings:
+    section = _checked(raw, _PASSIVE_KEYS, source, "passive")
+    return PassiveSettings(
+        enabled=section.get("enabled", True),
+        interfaces=_interface_list(section.get("interfaces", []), source, "passive.interfaces"),
+        flush_interval_s=_positive(section.get("flush_interval", _PASSIVE_DEFAULTS.flush_interval_s), source,
+                                   "passive.flush_interval"),
+        max_packets_per_second=_whole(section.get("max_packets_per_second", _PASSIVE_DEFAULTS.max_packets_per_second),
+                                      source, "passive.max_packets_per_second", 1, 1_000_000),
+        max_tracked_devices=_whole(section.get("max_tracked_devices", _PASSIVE_DEFAULTS.max_tracked_devices),
+                                   source, "passive.max_tracked_devices", 1, 10_000_000),
+    )
+
+
+def parse_mdns_section(raw: Any, source: str) -> MdnsSettings:
+    section = _checked(raw, _MDNS_KEYS, source, "mdns")
+    types = []
+    for index, value in enumerate(section.get("service_types", list(_MDNS_DEFAULTS.service_types))):
+        key = f"mdns.service_types[{index}]"
+        if not isinstance(value, str):
+            raise ConfigError(f"{source}: {key} = {value!r}: expected a service type such as \"_ipp._tcp.local.\"")
+        name = value.strip()
+        if not name.endswith("."):
+            name += "."
+        if not name.endswith(".local."):
+            name = name[:-1] + ".local."
+        labels = name.split(".")
+        if len(labels) < 4 or not labels[0].startswith("_") or labels[1] not in ("_tcp", "_udp") or len(name) > 255:
+            raise ConfigError(f"{source}: {key} = {value!r}: expected \"_service._tcp.local.\" or "
+                              f"\"_service._udp.local.\"")
+        types.append(name)
+    return MdnsSettings(
+        enabled=section.get("enabled", True),
+        service_types=tuple(dict.fromkeys(types)),
+        browse_time_s=_positive(section.get("browse_time", _MDNS_DEFAULTS.browse_time_s), source,
+                                "mdns.browse_time"),
+        interfaces=_interface_list(section.get("interfaces", []), source, "mdns.interfaces"),
+        max_services=_whole(section.get("max_services", _MDNS_DEFAULTS.max_services), source,
+                            "mdns.max_services", 1, 1_000_000),
+    )
+
+
+def parse_privacy_section(raw: Any, source: str, environ: dict[str, str] | None = None) -> PrivacySettings:
+    import os
+
+    from .model import DEVICE_CLASSES, NAME_POLICIES
+
+    environ = os.environ if environ is None else environ
+    section = _checked(raw, _PRIVACY_KEYS, source, "privacy")
+    policies = {}
+    for key, default in (("student_names", _PRIVACY_DEFAULTS.student_names),
+                         ("other_names", _PRIVACY_DEFAULTS.other_names)):
+        value = section.get(key, default)
+        if value not in NAME_POLICIES:
+            raise ConfigError(f"{source}: privacy.{key} = {value!r}: expected \"keep\", \"pseudonymise\" or "
+                              f"\"drop\"")
+        policies[key] = value
+    classes = section.get("student_classes", list(STUDENT_DEVICE_CLASSES))
+    for index, value in enumerate(classes):
+        if value not in DEVICE_CLASSES:
+            raise ConfigError(f"{source}: privacy.student_classes[{index}] = {value!r}: expected one of "
+                              f"{', '.join(DEVICE_CLASSES)}")
+    secret, secret_source = b"", ""
+    if "secret_file" in section:
+        path = Path(section["secret_file"])
+        try:
+            secret = path.read_bytes().strip()
+        except OSError as exc:
+            raise ConfigError(f"{source}: privacy.secret_file = {str(path)!r}: cannot read it ({exc.strerror})") from exc
+        if len(secret) < 16:
+            raise ConfigError(f"{source}: privacy.secret_file = {str(path)!r}: the key is {len(secret)} bytes; "
+                              f"use at least 16 random bytes (e.g. openssl rand -hex 32 > {path})")
+        secret_source = str(path)
+    elif environ.get(SECRET_ENVIRONMENT_VARIABLE):
+        secret = environ[SECRET_ENVIRONMENT_VARIABLE].encode()
+        if len(secret) < 16:
+            raise ConfigError(f"{SECRET_ENVIRONMENT_VARIABLE}: the key is {len(secret)} bytes; use at least 16")
+        secret_source = SECRET_ENVIRONMENT_VARIABLE
+    return PrivacySettings(student_names=policies["student_names"], other_names=policies["other_names"],
+                           student_classes=tuple(classes), secret=secret, secret_source=secret_source)
 
 
 def parse_snmp_section(raw: Any, source: str) -> SnmpSettings:

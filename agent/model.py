@@ -16,6 +16,19 @@ if TYPE_CHECKING:
     from .snmp.model import SnmpDevice
 
 
+DEVICE_CLASSES = ("chromebook", "ipad", "mac", "windows_pc", "linux_pc", "phone", "printer", "display", "iot",
+                  "unknown")
+NAME_POLICIES = ("keep", "pseudonymise", "drop")
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What kind of end device a MAC is, and every rule that said so."""
+
+    device_class: str = "unknown"          # one of DEVICE_CLASSES
+    evidence: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class ArpSighting:
     """A host answered ARP: it is alive at this IP with this MAC."""
@@ -28,6 +41,8 @@ class ArpSighting:
     interface: str
     observed_at: datetime
     scanner: str = "arp"
+    classification: Classification | None = None
+    name_policy: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +93,65 @@ class HostFacts:
     observed_at: datetime
     battery: BatteryHealth | None = None
     scanner: str = field(default="hostfacts")
+    endpoint: bool = False               # the agent runs in endpoint mode: this host is itself a counted device
+    reboot_count: int = 0                # boots seen by the agent on this host since it was installed
+    reboots_last_30_days: int = 0
+    classification: Classification | None = None
+    name_policy: str = ""
 
 
-Observation = Union[ArpSighting, HostFacts, "SnmpDevice"]
+@dataclass(frozen=True, slots=True)
+class DhcpSighting:
+    """A DHCP packet heard on the wire, about one client MAC (passive listening)."""
+
+    kind: ClassVar[str] = "dhcp"
+    mac: str                             # the client's hardware address (chaddr)
+    ip: str                              # yiaddr/ciaddr where known, else ""
+    hostname: str                        # option 12 (after the site's name policy)
+    vendor_class: str                    # option 60
+    client_id: bytes                     # option 61, raw (after the name policy when it is text)
+    parameter_request_list: tuple[int, ...]   # option 55 in order: the fingerprint
+    message_type: str                    # DISCOVER, REQUEST, ACK, ...
+    interface: str
+    observed_at: datetime
+    requested_ip: str = ""               # option 50
+    source: str = "client"               # client, or server (an OFFER/ACK naming the client)
+    scanner: str = "passive"
+    classification: Classification | None = None
+    name_policy: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        """Option 55 as fingerbank writes it: "1,3,6,15"."""
+        return ",".join(str(code) for code in self.parameter_request_list)
+
+
+@dataclass(frozen=True, slots=True)
+class TxtEntry:
+    key: str
+    value: bytes
+    has_value: bool = True               # "key" alone differs from "key="
+
+
+@dataclass(frozen=True, slots=True)
+class MdnsService:
+    """One DNS-SD service instance, resolved: who offers it, where, and its TXT record."""
+
+    kind: ClassVar[str] = "mdns"
+    service_type: str                    # e.g. _ipp._tcp.local.
+    instance_name: str                   # (after the site's name policy)
+    host: str                            # SRV target, e.g. room-12-printer.local. (after the name policy)
+    port: int
+    addresses: tuple[str, ...]
+    txt: tuple[TxtEntry, ...]
+    observed_at: datetime
+    mac: str = ""                        # when the agent could bind an address to a MAC (ARP, neighbour table)
+    scanner: str = "mdns"
+    classification: Classification | None = None
+    name_policy: str = ""
+
+
+Observation = Union[ArpSighting, HostFacts, DhcpSighting, MdnsService, "SnmpDevice"]
 
 
 def as_json(observation: Observation) -> dict[str, Any]:
@@ -93,6 +164,13 @@ def as_json(observation: Observation) -> dict[str, Any]:
             return {f.name: convert(getattr(value, f.name)) for f in dataclasses.fields(value)}
         if isinstance(value, (list, tuple)):
             return [convert(v) for v in value]
+        if isinstance(value, bytes):
+            # DHCP client ids and TXT values are bytes: text when printable, else hex.
+            try:
+                text = value.decode("ascii")
+            except UnicodeDecodeError:
+                return "hex:" + value.hex()
+            return text if text.isprintable() else "hex:" + value.hex()
         return value
 
     return {"kind": observation.kind, **convert(observation)}

@@ -11,18 +11,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AgentIdentity(_message.Message):
-    __slots__ = ("agent_id", "site", "version", "hostname", "scanners")
+    __slots__ = ("agent_id", "site", "version", "hostname", "scanners", "mode")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     SITE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
     SCANNERS_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     site: str
     version: str
     hostname: str
     scanners: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, agent_id: _Optional[str] = ..., site: _Optional[str] = ..., version: _Optional[str] = ..., hostname: _Optional[str] = ..., scanners: _Optional[_Iterable[str]] = ...) -> None: ...
+    mode: str
+    def __init__(self, agent_id: _Optional[str] = ..., site: _Optional[str] = ..., version: _Optional[str] = ..., hostname: _Optional[str] = ..., scanners: _Optional[_Iterable[str]] = ..., mode: _Optional[str] = ...) -> None: ...
 
 class AgentMessage(_message.Message):
     __slots__ = ("hello", "batch", "heartbeat")
@@ -61,7 +63,7 @@ class Heartbeat(_message.Message):
     def __init__(self, sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_sequence: _Optional[int] = ..., pending_batches: _Optional[int] = ...) -> None: ...
 
 class Observation(_message.Message):
-    __slots__ = ("observed_at", "scanner", "arp", "snmp", "mdns", "dhcp", "host")
+    __slots__ = ("observed_at", "scanner", "arp", "snmp", "mdns", "dhcp", "host", "classification", "name_policy")
     OBSERVED_AT_FIELD_NUMBER: _ClassVar[int]
     SCANNER_FIELD_NUMBER: _ClassVar[int]
     ARP_FIELD_NUMBER: _ClassVar[int]
@@ -69,6 +71,8 @@ class Observation(_message.Message):
     MDNS_FIELD_NUMBER: _ClassVar[int]
     DHCP_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
+    CLASSIFICATION_FIELD_NUMBER: _ClassVar[int]
+    NAME_POLICY_FIELD_NUMBER: _ClassVar[int]
     observed_at: _timestamp_pb2.Timestamp
     scanner: str
     arp: ArpSighting
@@ -76,7 +80,17 @@ class Observation(_message.Message):
     mdns: MdnsService
     dhcp: DhcpSighting
     host: HostFacts
-    def __init__(self, observed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scanner: _Optional[str] = ..., arp: _Optional[_Union[ArpSighting, _Mapping]] = ..., snmp: _Optional[_Union[SnmpDevice, _Mapping]] = ..., mdns: _Optional[_Union[MdnsService, _Mapping]] = ..., dhcp: _Optional[_Union[DhcpSighting, _Mapping]] = ..., host: _Optional[_Union[HostFacts, _Mapping]] = ...) -> None: ...
+    classification: Classification
+    name_policy: str
+    def __init__(self, observed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scanner: _Optional[str] = ..., arp: _Optional[_Union[ArpSighting, _Mapping]] = ..., snmp: _Optional[_Union[SnmpDevice, _Mapping]] = ..., mdns: _Optional[_Union[MdnsService, _Mapping]] = ..., dhcp: _Optional[_Union[DhcpSighting, _Mapping]] = ..., host: _Optional[_Union[HostFacts, _Mapping]] = ..., classification: _Optional[_Union[Classification, _Mapping]] = ..., name_policy: _Optional[str] = ...) -> None: ...
+
+class Classification(_message.Message):
+    __slots__ = ("device_class", "evidence")
+    DEVICE_CLASS_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    device_class: str
+    evidence: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, device_class: _Optional[str] = ..., evidence: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ArpSighting(_message.Message):
     __slots__ = ("mac", "ip", "vendor", "locally_administered", "interface")
@@ -309,7 +323,7 @@ class TxtEntry(_message.Message):
     def __init__(self, key: _Optional[str] = ..., value: _Optional[bytes] = ..., has_value: _Optional[bool] = ...) -> None: ...
 
 class DhcpSighting(_message.Message):
-    __slots__ = ("mac", "ip", "hostname", "vendor_class", "client_id", "parameter_request_list", "message_type")
+    __slots__ = ("mac", "ip", "hostname", "vendor_class", "client_id", "parameter_request_list", "message_type", "requested_ip", "source")
     MAC_FIELD_NUMBER: _ClassVar[int]
     IP_FIELD_NUMBER: _ClassVar[int]
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
@@ -317,6 +331,8 @@ class DhcpSighting(_message.Message):
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     PARAMETER_REQUEST_LIST_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_IP_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
     mac: str
     ip: str
     hostname: str
@@ -324,10 +340,12 @@ class DhcpSighting(_message.Message):
     client_id: bytes
     parameter_request_list: _containers.RepeatedScalarFieldContainer[int]
     message_type: str
-    def __init__(self, mac: _Optional[str] = ..., ip: _Optional[str] = ..., hostname: _Optional[str] = ..., vendor_class: _Optional[str] = ..., client_id: _Optional[bytes] = ..., parameter_request_list: _Optional[_Iterable[int]] = ..., message_type: _Optional[str] = ...) -> None: ...
+    requested_ip: str
+    source: str
+    def __init__(self, mac: _Optional[str] = ..., ip: _Optional[str] = ..., hostname: _Optional[str] = ..., vendor_class: _Optional[str] = ..., client_id: _Optional[bytes] = ..., parameter_request_list: _Optional[_Iterable[int]] = ..., message_type: _Optional[str] = ..., requested_ip: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
 
 class HostFacts(_message.Message):
-    __slots__ = ("hostname", "os", "os_release", "kernel", "architecture", "cpu_model", "cpu_logical", "cpu_physical", "memory_total_bytes", "memory_available_bytes", "disks", "interfaces", "boot_time", "battery")
+    __slots__ = ("hostname", "os", "os_release", "kernel", "architecture", "cpu_model", "cpu_logical", "cpu_physical", "memory_total_bytes", "memory_available_bytes", "disks", "interfaces", "boot_time", "battery", "endpoint", "reboot_count", "reboots_last_30_days")
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
     OS_FIELD_NUMBER: _ClassVar[int]
     OS_RELEASE_FIELD_NUMBER: _ClassVar[int]
@@ -342,6 +360,9 @@ class HostFacts(_message.Message):
     INTERFACES_FIELD_NUMBER: _ClassVar[int]
     BOOT_TIME_FIELD_NUMBER: _ClassVar[int]
     BATTERY_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINT_FIELD_NUMBER: _ClassVar[int]
+    REBOOT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REBOOTS_LAST_30_DAYS_FIELD_NUMBER: _ClassVar[int]
     hostname: str
     os: str
     os_release: str
@@ -356,7 +377,10 @@ class HostFacts(_message.Message):
     interfaces: _containers.RepeatedCompositeFieldContainer[HostInterface]
     boot_time: _timestamp_pb2.Timestamp
     battery: Battery
-    def __init__(self, hostname: _Optional[str] = ..., os: _Optional[str] = ..., os_release: _Optional[str] = ..., kernel: _Optional[str] = ..., architecture: _Optional[str] = ..., cpu_model: _Optional[str] = ..., cpu_logical: _Optional[int] = ..., cpu_physical: _Optional[int] = ..., memory_total_bytes: _Optional[int] = ..., memory_available_bytes: _Optional[int] = ..., disks: _Optional[_Iterable[_Union[Disk, _Mapping]]] = ..., interfaces: _Optional[_Iterable[_Union[HostInterface, _Mapping]]] = ..., boot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., battery: _Optional[_Union[Battery, _Mapping]] = ...) -> None: ...
+    endpoint: bool
+    reboot_count: int
+    reboots_last_30_days: int
+    def __init__(self, hostname: _Optional[str] = ..., os: _Optional[str] = ..., os_release: _Optional[str] = ..., kernel: _Optional[str] = ..., architecture: _Optional[str] = ..., cpu_model: _Optional[str] = ..., cpu_logical: _Optional[int] = ..., cpu_physical: _Optional[int] = ..., memory_total_bytes: _Optional[int] = ..., memory_available_bytes: _Optional[int] = ..., disks: _Optional[_Iterable[_Union[Disk, _Mapping]]] = ..., interfaces: _Optional[_Iterable[_Union[HostInterface, _Mapping]]] = ..., boot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., battery: _Optional[_Union[Battery, _Mapping]] = ..., endpoint: _Optional[bool] = ..., reboot_count: _Optional[int] = ..., reboots_last_30_days: _Optional[int] = ...) -> None: ...
 
 class Disk(_message.Message):
     __slots__ = ("mountpoint", "device", "fstype", "total_bytes", "used_bytes")
@@ -449,18 +473,32 @@ class ListSitesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class SiteSummary(_message.Message):
-    __slots__ = ("site", "devices", "locally_administered", "agents", "last_seen")
+    __slots__ = ("site", "devices", "locally_administered", "agents", "last_seen", "stable_devices", "randomised_devices", "classes")
     SITE_FIELD_NUMBER: _ClassVar[int]
     DEVICES_FIELD_NUMBER: _ClassVar[int]
     LOCALLY_ADMINISTERED_FIELD_NUMBER: _ClassVar[int]
     AGENTS_FIELD_NUMBER: _ClassVar[int]
     LAST_SEEN_FIELD_NUMBER: _ClassVar[int]
+    STABLE_DEVICES_FIELD_NUMBER: _ClassVar[int]
+    RANDOMISED_DEVICES_FIELD_NUMBER: _ClassVar[int]
+    CLASSES_FIELD_NUMBER: _ClassVar[int]
     site: str
     devices: int
     locally_administered: int
     agents: _containers.RepeatedScalarFieldContainer[str]
     last_seen: _timestamp_pb2.Timestamp
-    def __init__(self, site: _Optional[str] = ..., devices: _Optional[int] = ..., locally_administered: _Optional[int] = ..., agents: _Optional[_Iterable[str]] = ..., last_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    stable_devices: int
+    randomised_devices: int
+    classes: _containers.RepeatedCompositeFieldContainer[ClassCount]
+    def __init__(self, site: _Optional[str] = ..., devices: _Optional[int] = ..., locally_administered: _Optional[int] = ..., agents: _Optional[_Iterable[str]] = ..., last_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stable_devices: _Optional[int] = ..., randomised_devices: _Optional[int] = ..., classes: _Optional[_Iterable[_Union[ClassCount, _Mapping]]] = ...) -> None: ...
+
+class ClassCount(_message.Message):
+    __slots__ = ("device_class", "devices")
+    DEVICE_CLASS_FIELD_NUMBER: _ClassVar[int]
+    DEVICES_FIELD_NUMBER: _ClassVar[int]
+    device_class: str
+    devices: int
+    def __init__(self, device_class: _Optional[str] = ..., devices: _Optional[int] = ...) -> None: ...
 
 class ListSitesResponse(_message.Message):
     __slots__ = ("sites",)
@@ -475,7 +513,7 @@ class ListDevicesRequest(_message.Message):
     def __init__(self, site: _Optional[str] = ...) -> None: ...
 
 class Device(_message.Message):
-    __slots__ = ("site", "mac", "ip", "vendor", "locally_administered", "first_seen", "last_seen", "sources", "hostname", "network", "switch_port")
+    __slots__ = ("site", "mac", "ip", "vendor", "locally_administered", "first_seen", "last_seen", "sources", "hostname", "network", "switch_port", "device_class", "class_evidence", "device_id", "linked_macs", "link_evidence", "host")
     SITE_FIELD_NUMBER: _ClassVar[int]
     MAC_FIELD_NUMBER: _ClassVar[int]
     IP_FIELD_NUMBER: _ClassVar[int]
@@ -487,6 +525,12 @@ class Device(_message.Message):
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
     NETWORK_FIELD_NUMBER: _ClassVar[int]
     SWITCH_PORT_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_CLASS_FIELD_NUMBER: _ClassVar[int]
+    CLASS_EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    LINKED_MACS_FIELD_NUMBER: _ClassVar[int]
+    LINK_EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
     site: str
     mac: str
     ip: str
@@ -498,7 +542,13 @@ class Device(_message.Message):
     hostname: str
     network: NetworkIdentity
     switch_port: SwitchPortLocation
-    def __init__(self, site: _Optional[str] = ..., mac: _Optional[str] = ..., ip: _Optional[str] = ..., vendor: _Optional[str] = ..., locally_administered: _Optional[bool] = ..., first_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sources: _Optional[_Iterable[str]] = ..., hostname: _Optional[str] = ..., network: _Optional[_Union[NetworkIdentity, _Mapping]] = ..., switch_port: _Optional[_Union[SwitchPortLocation, _Mapping]] = ...) -> None: ...
+    device_class: str
+    class_evidence: _containers.RepeatedScalarFieldContainer[str]
+    device_id: str
+    linked_macs: _containers.RepeatedScalarFieldContainer[str]
+    link_evidence: _containers.RepeatedScalarFieldContainer[str]
+    host: HostFacts
+    def __init__(self, site: _Optional[str] = ..., mac: _Optional[str] = ..., ip: _Optional[str] = ..., vendor: _Optional[str] = ..., locally_administered: _Optional[bool] = ..., first_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sources: _Optional[_Iterable[str]] = ..., hostname: _Optional[str] = ..., network: _Optional[_Union[NetworkIdentity, _Mapping]] = ..., switch_port: _Optional[_Union[SwitchPortLocation, _Mapping]] = ..., device_class: _Optional[str] = ..., class_evidence: _Optional[_Iterable[str]] = ..., device_id: _Optional[str] = ..., linked_macs: _Optional[_Iterable[str]] = ..., link_evidence: _Optional[_Iterable[str]] = ..., host: _Optional[_Union[HostFacts, _Mapping]] = ...) -> None: ...
 
 class NetworkIdentity(_message.Message):
     __slots__ = ("vendor", "model", "serial", "firmware", "hardware_revision", "device_class", "sys_name", "sys_descr", "sys_object_id", "address", "port_count", "ports", "errors", "observed_at", "location", "evidence")

@@ -60,5 +60,6 @@ def test_json_shape_for_scan_output():
     doc = as_json(sighting())
     assert doc == {"kind": "arp", "mac": "3c:22:fb:00:00:01", "ip": "198.51.100.3", "vendor": "Apple, Inc.",
                    "locally_administered": False, "interface": "eth0",
-                   "observed_at": "2026-11-22T08:30:15.250000Z", "scanner": "arp"}
+                   "observed_at": "2026-11-22T08:30:15.250000Z", "scanner": "arp",
+                   "classification": None, "name_policy": ""}
     assert as_json(facts())["battery"]["cycle_count"] == 412
