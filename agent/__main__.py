@@ -16,7 +16,7 @@ import headcount
 
 from .config import AgentConfig, load_config, with_command_line_subnet
 from .errors import AgentError, ConfigError
-from .model import ArpSighting, HostFacts, as_json
+from .model import ArpSighting, DhcpSighting, HostFacts, MdnsService, as_json
 from .runner import agent_identity, enabled_scanners, run_agent, run_scan
 from .scanners import ScanContext
 from .snmp.model import SnmpDevice
@@ -112,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--rate", type=float, metavar="PPS",
                       help="ARP requests per second (default: arp.rate, else 1000)")
     scan.add_argument("--no-hostfacts", action="store_true", help="skip facts about this machine")
+    scan.add_argument("--listen", type=float, metavar="SECONDS", default=0,
+                      help="also listen to ARP and DHCP traffic on the sweep's interfaces for this long "
+                           "(from the start of the scan) and report who was heard")
+    scan.add_argument("--endpoint", action="store_true",
+                      help="endpoint mode: report only this machine's own facts (a lab PC or cart laptop)")
     scan.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
 
     probe = commands.add_parser(
@@ -230,14 +235,23 @@ def scan_config(args: argparse.Namespace) -> AgentConfig:
             raise ConfigError("command line: --subnet and --interface go together "
                               f"(got --subnet={args.subnet!r} --interface={args.interface!r})")
         config = with_command_line_subnet(config, args.subnet, args.interface)
-    elif not args.config:
-        raise ConfigError("command line: give --config FILE, or --subnet CIDR with --interface IF")
+    elif not args.config and not args.endpoint:
+        raise ConfigError("command line: give --config FILE, --subnet CIDR with --interface IF, or --endpoint")
     if args.rate is not None:
         from .config import _rate
 
         config = replace(config, arp=replace(config.arp, rate_pps=_rate(args.rate, "command line", "--rate")))
     if args.no_hostfacts:
         config = replace(config, hostfacts_enabled=False)
+    if args.endpoint:
+        config = replace(config, mode="endpoint")
+    if args.listen < 0:
+        raise ConfigError(f"command line: --listen = {args.listen}: must be 0 or more seconds")
+    if not args.config:
+        # No file: the district key can still come from the environment.
+        from .config import parse_privacy_section
+
+        config = replace(config, privacy=parse_privacy_section({}, "command line"))
     return config
 
 
@@ -252,6 +266,22 @@ def print_human(result, stream: TextIO) -> None:
         for s in arp:
             stream.write(f"{s.ip:<16} {s.mac:<18} {'yes' if s.locally_administered else '':<10} {s.vendor}\n")
     stream.write(f"{len(arp)} hosts answered ARP in {(result.finished_at - result.started_at).total_seconds():.1f}s\n")
+    for heard in (o for o in result.observations if isinstance(o, DhcpSighting)):
+        stream.write(f"dhcp {heard.message_type:<8} {heard.mac} {heard.ip or heard.requested_ip or '-'} "
+                     f"host {heard.hostname or '-'} vendor class {heard.vendor_class or '-'} "
+                     f"fingerprint {heard.fingerprint or '-'}\n")
+    for service in (o for o in result.observations if isinstance(o, MdnsService)):
+        stream.write(f"mdns {service.service_type} {service.instance_name!r} on {service.host}:{service.port} "
+                     f"{', '.join(service.addresses)} {service.mac}\n")
+    classes = [o for o in result.observations if getattr(o, "classification", None) and getattr(o, "mac", "")]
+    if classes:
+        kinds: dict[str, str] = {}
+        for observation in classes:
+            kinds[observation.mac] = observation.classification.device_class
+        counted: dict[str, int] = {}
+        for device_class in kinds.values():
+            counted[device_class] = counted.get(device_class, 0) + 1
+        stream.write("classes: " + ", ".join(f"{name} {count}" for name, count in sorted(counted.items())) + "\n")
     for device in (o for o in result.observations if isinstance(o, SnmpDevice)):
         stream.write(f"snmp {device.address}: {device.vendor} {device.model} ({device.device_class}), "
                      f"serial {device.serial or '?'}, firmware {device.firmware or '?'}, {device.port_count} ports\n")
@@ -262,10 +292,14 @@ def print_human(result, stream: TextIO) -> None:
 
 
 async def scan_command(args: argparse.Namespace, config: AgentConfig) -> int:
+    from .pipeline import ObservationPipeline
+
     scanners = enabled_scanners(config)
     progress = TerminalProgress(sys.stderr, enabled=not args.no_progress)
+    pipeline = ObservationPipeline(config)
     while True:
-        result = await run_scan(scanners, ScanContext(config, progress=progress))
+        result = await _scan_and_listen(scanners, config, progress, args.listen)
+        result.observations = pipeline.process(result.observations)
         if args.json:
             document = {
                 "agent": agent_identity(config, scanners),
@@ -282,6 +316,34 @@ async def scan_command(args: argparse.Namespace, config: AgentConfig) -> int:
         if args.once:
             return 1 if result.errors else 0
         await asyncio.sleep(config.scan_interval_s)
+
+
+async def _scan_and_listen(scanners, config: AgentConfig, progress, listen_s: float):
+    """One scan; with listen_s, passive ARP/DHCP listening runs alongside for listen_s seconds from the start."""
+    from .runner import passive_interfaces
+
+    interfaces = passive_interfaces(config) if listen_s > 0 else ()
+    if not interfaces:
+        if listen_s > 0:
+            log.warning("--listen: nothing to listen on (give --subnet and --interface, or [arp] subnets)")
+        return await run_scan(scanners, ScanContext(config, progress=progress))
+    from .passive import PassiveListener
+
+    listener = PassiveListener(interfaces, config.passive)
+    await asyncio.to_thread(listener.start)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        result = await run_scan(scanners, ScanContext(config, progress=progress))
+        await asyncio.sleep(max(0.0, started + listen_s - loop.time()))
+        result.observations.extend(listener.drain())
+        stats = listener.stats()
+        if stats.get("malformed") or stats.get("dropped_rate_limited"):
+            result.warnings.append(f"passive: ignored {stats.get('malformed', 0)} malformed packets, dropped "
+                                   f"{stats.get('dropped_rate_limited', 0)} over the rate cap")
+    finally:
+        await asyncio.to_thread(listener.stop)
+    return result
 
 
 async def run_command(args: argparse.Namespace, config: AgentConfig) -> int:

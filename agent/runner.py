@@ -35,9 +35,23 @@ class ScanResult:
     warnings: list[str] = field(default_factory=list)      # one target failed, the scan went on
 
 
+# An endpoint agent (a lab PC, a cart laptop) reports only its own host: it never sweeps or listens.
+ENDPOINT_SCANNERS = ("hostfacts",)
+
+
 def enabled_scanners(config: AgentConfig) -> list[Scanner]:
     ctx = ScanContext(config)
-    return [scanner for scanner in (cls() for cls in SCANNERS.values()) if scanner.can_run(ctx)]
+    scanners = [scanner for scanner in (cls() for cls in SCANNERS.values()) if scanner.can_run(ctx)]
+    if config.mode == "endpoint":
+        scanners = [scanner for scanner in scanners if scanner.name in ENDPOINT_SCANNERS]
+    return scanners
+
+
+def passive_interfaces(config: AgentConfig) -> tuple[str, ...]:
+    """Where the passive ARP/DHCP listener runs; () when it does not (endpoint mode, disabled, nothing to hear)."""
+    if config.mode != "site" or not config.passive.enabled:
+        return ()
+    return config.listening_interfaces(config.passive.interfaces)
 
 
 async def run_scan(scanners: Sequence[Scanner], ctx: ScanContext) -> ScanResult:
@@ -82,6 +96,7 @@ def agent_identity(config: AgentConfig, scanners: Sequence[Scanner]) -> dict[str
         "version": headcount.__version__,
         "hostname": socket.gethostname(),
         "scanners": [s.name for s in scanners],
+        "mode": config.mode,
     }
 
 
@@ -95,6 +110,7 @@ async def run_agent(
 ) -> int:
     """Scan every scan_interval and stream to the collector until `stop` is set (or, with once, until delivered)."""
     from . import wire
+    from .pipeline import ObservationPipeline
     from .sink import GrpcSink
     from .state import SequenceCounter, persistent_agent_id, write_status
 
@@ -104,7 +120,8 @@ async def run_agent(
         config = replace(config, agent_id=persistent_agent_id(config.state_dir, socket.gethostname()))
     scanners = enabled_scanners(config)
     identity = agent_identity(config, scanners)
-    state: dict[str, Any] = {"scans_completed": 0, "last_scan": None}
+    pipeline = ObservationPipeline(config)
+    state: dict[str, Any] = {"scans_completed": 0, "last_scan": None, "passive": None}
     status_failed = False
 
     def publish_status() -> None:
@@ -140,13 +157,17 @@ async def run_agent(
              config.agent_id, config.site, ", ".join(identity["scanners"]) or "none",
              config.collector, config.scan_interval_s)
     delivery = asyncio.create_task(sink.run(), name="delivery")
+    listening = None
+    if passive_interfaces(config) and not once:
+        listening = asyncio.create_task(_listen_passively(config, pipeline, sink, state, publish_status, stop),
+                                        name="passive")
     try:
         while not stop.is_set():
             result = await _scan_unless_stopped(scanners, ScanContext(config, progress=progress, clock=utc_now), stop)
             if result is None:
                 break
             try:
-                sink.submit(result.observations, now=result.finished_at)
+                sink.submit(pipeline.process(result.observations), now=result.finished_at)
             except OSError as exc:   # the sequence counter could not be saved (disk full, read-only)
                 log.error("could not queue this scan's %d observations: %s", len(result.observations), exc)
                 result.errors["delivery"] = f"could not queue: {exc}"
@@ -172,9 +193,50 @@ async def run_agent(
                 pass
         return 0
     finally:
-        delivery.cancel()
-        await asyncio.gather(delivery, return_exceptions=True)
+        for task in (listening, delivery):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(*(t for t in (listening, delivery) if t is not None), return_exceptions=True)
         publish_status()
+
+
+async def _listen_passively(config: AgentConfig, pipeline, sink, state: dict[str, Any], publish_status,
+                            stop: asyncio.Event) -> None:
+    """Between sweeps: hear ARP and DHCP, and hand what is new to the sink every flush_interval.
+
+    A listener that cannot start (no CAP_NET_RAW, an interface gone) is
+    reported in the status file; sweeps and delivery go on without it.
+    """
+    from .passive import PassiveListener
+
+    interfaces = passive_interfaces(config)
+    listener = PassiveListener(interfaces, config.passive)
+    try:
+        await asyncio.to_thread(listener.start)
+    except ScanError as exc:
+        log.error("passive listening is off: %s", exc)
+        state["passive"] = {"interfaces": list(interfaces), "error": str(exc)}
+        publish_status()
+        return
+    log.info("listening for ARP and DHCP on %s", ", ".join(interfaces))
+    try:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), config.passive.flush_interval_s)
+            except asyncio.TimeoutError:
+                pass
+            heard = listener.drain()
+            if heard:
+                try:
+                    sink.submit(pipeline.process(heard), now=utc_now())
+                except OSError as exc:
+                    log.error("could not queue %d passively heard observations: %s", len(heard), exc)
+            stats = listener.stats()
+            if stats != (state["passive"] or {}).get("stats"):
+                state["passive"] = {"interfaces": list(interfaces), "stats": stats}
+                publish_status()
+    finally:
+        await asyncio.to_thread(listener.stop)
 
 
 async def _scan_unless_stopped(scanners: Sequence[Scanner], ctx: ScanContext, stop: asyncio.Event) -> ScanResult | None:

@@ -8,13 +8,18 @@ data. Every write is atomic (temp file, fsync, rename).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 def write_atomically(path: Path, text: str, durable: bool = True) -> None:
@@ -92,3 +97,51 @@ def persistent_agent_id(state_dir: Path, hostname: str) -> str:
     agent_id = f"{hostname}-{uuid.uuid4().hex[:8]}"
     write_atomically(path, agent_id + "\n")
     return agent_id
+
+
+# Boots closer together than this are the same boot: psutil derives boot time
+# from uptime, which can wobble by a second between reads.
+_SAME_BOOT = timedelta(seconds=5)
+MAX_REMEMBERED_BOOTS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class RebootCounts:
+    reboot_count: int            # boots seen after the first one the agent recorded
+    reboots_last_30_days: int
+
+
+def count_reboots(boots: list[datetime], boot_time: datetime, now: datetime) -> tuple[list[datetime], RebootCounts]:
+    """The boot history with `boot_time` added (if new), and the reboot counts it gives. Pure.
+
+    The first boot the agent ever saw is the install, not a reboot; every
+    later one is a reboot (a cart laptop that reboots daily is worth a look).
+    """
+    history = sorted(boots)
+    if not any(abs(seen - boot_time) <= _SAME_BOOT for seen in history):
+        history = sorted([*history, boot_time])[-MAX_REMEMBERED_BOOTS:]
+    reboots = history[1:]
+    recent = [boot for boot in reboots if now - boot <= timedelta(days=30)]
+    return history, RebootCounts(len(reboots), len(recent))
+
+
+class BootHistory:
+    """STATE_DIR/boots.json: the boot times this agent has seen on its host."""
+
+    def __init__(self, state_dir: Path):
+        self.path = state_dir / "boots.json"
+
+    def record(self, boot_time: datetime, now: datetime) -> RebootCounts:
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            boots = [datetime.fromisoformat(text) for text in raw.get("boots", [])]
+        except FileNotFoundError:
+            boots = []
+        except (OSError, ValueError, AttributeError, TypeError) as exc:
+            # A damaged file costs the history, not the scan; it is rewritten below.
+            log.warning("%s is unreadable (%s); starting the boot history again", self.path, exc)
+            boots = []
+        history, counts = count_reboots(boots, boot_time, now)
+        if history != sorted(boots):
+            write_atomically(self.path, json.dumps({"boots": [b.isoformat() for b in history]}) + "\n")
+        return counts

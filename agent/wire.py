@@ -9,7 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from headcount.v1 import inventory_pb2 as pb
 
-from .model import ArpSighting, HostFacts, Observation
+from .model import ArpSighting, DhcpSighting, HostFacts, MdnsService, Observation
 from .snmp.model import SnmpDevice
 
 
@@ -19,12 +19,19 @@ def timestamp(moment: datetime) -> Timestamp:
     return stamp
 
 
-def identity_message(agent_id: str, site: str, version: str, hostname: str, scanners: Sequence[str]) -> pb.AgentIdentity:
-    return pb.AgentIdentity(agent_id=agent_id, site=site, version=version, hostname=hostname, scanners=list(scanners))
+def identity_message(agent_id: str, site: str, version: str, hostname: str, scanners: Sequence[str],
+                     mode: str = "site") -> pb.AgentIdentity:
+    return pb.AgentIdentity(agent_id=agent_id, site=site, version=version, hostname=hostname, scanners=list(scanners),
+                            mode=mode)
 
 
 def observation_message(observation: Observation) -> pb.Observation:
-    message = pb.Observation(observed_at=timestamp(observation.observed_at), scanner=observation.scanner)
+    message = pb.Observation(observed_at=timestamp(observation.observed_at), scanner=observation.scanner,
+                             name_policy=getattr(observation, "name_policy", ""))
+    classification = getattr(observation, "classification", None)
+    if classification is not None:
+        message.classification.CopyFrom(pb.Classification(device_class=classification.device_class,
+                                                          evidence=list(classification.evidence)))
     if isinstance(observation, ArpSighting):
         message.arp.CopyFrom(
             pb.ArpSighting(
@@ -39,6 +46,20 @@ def observation_message(observation: Observation) -> pb.Observation:
         message.host.CopyFrom(_host_facts_message(observation))
     elif isinstance(observation, SnmpDevice):
         message.snmp.CopyFrom(snmp_device_message(observation))
+    elif isinstance(observation, DhcpSighting):
+        message.dhcp.CopyFrom(pb.DhcpSighting(
+            mac=observation.mac, ip=observation.ip, hostname=observation.hostname,
+            vendor_class=observation.vendor_class, client_id=observation.client_id,
+            parameter_request_list=list(observation.parameter_request_list),
+            message_type=observation.message_type, requested_ip=observation.requested_ip,
+            source=observation.source,
+        ))
+    elif isinstance(observation, MdnsService):
+        message.mdns.CopyFrom(pb.MdnsService(
+            service_type=observation.service_type, instance_name=observation.instance_name, host=observation.host,
+            port=observation.port, addresses=list(observation.addresses), mac=observation.mac,
+            txt=[pb.TxtEntry(key=t.key, value=t.value, has_value=t.has_value) for t in observation.txt],
+        ))
     else:  # a new observation type must get a wire mapping before it can flow
         raise TypeError(f"no wire mapping for {type(observation).__name__}")
     return message
@@ -65,6 +86,9 @@ def _host_facts_message(facts: HostFacts) -> pb.HostFacts:
             for i in facts.interfaces
         ],
         boot_time=timestamp(facts.boot_time),
+        endpoint=facts.endpoint,
+        reboot_count=facts.reboot_count,
+        reboots_last_30_days=facts.reboots_last_30_days,
     )
     if facts.battery is not None:
         b = facts.battery

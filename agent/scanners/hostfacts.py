@@ -11,11 +11,13 @@ import ipaddress
 import logging
 import platform
 import socket
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import ClassVar
 
 from ..model import BatteryHealth, DiskUsage, HostFacts, HostInterface
+from ..state import BootHistory, RebootCounts
 from .base import ScanContext
 
 log = logging.getLogger(__name__)
@@ -145,4 +147,24 @@ class HostfactsScanner:
         return ctx.config.hostfacts_enabled
 
     async def scan(self, ctx: ScanContext) -> list[HostFacts]:
-        return [await asyncio.to_thread(collect_host_facts, ctx.clock())]
+        facts = await asyncio.to_thread(collect_host_facts, ctx.clock())
+        counts = await asyncio.to_thread(_record_boot, ctx, facts.boot_time)
+        return [replace(facts, endpoint=ctx.config.mode == "endpoint",
+                        reboot_count=counts.reboot_count if counts else 0,
+                        reboots_last_30_days=counts.reboots_last_30_days if counts else 0)]
+
+
+def _record_boot(ctx: ScanContext, boot_time: datetime) -> RebootCounts | None:
+    """Add this boot to the agent's boot history; None when there is no state folder to keep it in.
+
+    Only an existing state folder is used (the service creates it): a one-off
+    `scan --once` by hand must not leave files behind.
+    """
+    state_dir = ctx.config.state_dir
+    if not state_dir.is_dir():
+        return None
+    try:
+        return BootHistory(state_dir).record(boot_time, ctx.clock())
+    except OSError as exc:
+        ctx.warnings.append(f"hostfacts: cannot keep the boot history in {state_dir}: {exc.strerror}")
+        return None
