@@ -109,3 +109,56 @@ def test_agent_run_with_unknown_key_exits_non_zero(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert str(path) in done.stderr and "agent.subnet" in done.stderr and "198.51.100.0/24" in done.stderr
+
+
+def test_passive_mdns_privacy_and_mode_sections_are_read(tmp_path):
+    from headcount.agent.config import parse_config
+
+    key = tmp_path / "district.key"
+    key.write_text("0123456789abcdef0123456789abcdef\n")
+    config = parse_config({
+        "agent": {"mode": "endpoint"},
+        "passive": {"flush_interval": 1, "max_packets_per_second": 500, "max_tracked_devices": 100},
+        "mdns": {"service_types": ["_ipp._tcp", "_airplay._tcp.local."], "browse_time": 2},
+        "privacy": {"student_names": "drop", "other_names": "pseudonymise", "secret_file": str(key)},
+    }, "school.toml")
+    assert config.mode == "endpoint"
+    assert (config.passive.flush_interval_s, config.passive.max_packets_per_second,
+            config.passive.max_tracked_devices) == (1.0, 500, 100)
+    assert config.mdns.service_types == ("_ipp._tcp.local.", "_airplay._tcp.local.")
+    assert (config.privacy.student_names, config.privacy.other_names) == ("drop", "pseudonymise")
+    assert config.privacy.secret == b"0123456789abcdef0123456789abcdef"
+    assert "0123456789abcdef" not in repr(config.privacy)   # the key is never printed
+
+
+@pytest.mark.parametrize("raw, must_mention", [
+    ({"agent": {"mode": "laptop"}}, "agent.mode = 'laptop'"),
+    ({"privacy": {"student_names": "hash"}}, "privacy.student_names = 'hash'"),
+    ({"privacy": {"student_classes": ["tablet"]}}, "privacy.student_classes[0] = 'tablet'"),
+    ({"privacy": {"secret_file": "/nonexistent/district.key"}}, "privacy.secret_file"),
+    ({"mdns": {"service_types": ["ipp"]}}, "mdns.service_types[0] = 'ipp'"),
+    ({"mdns": {"browse_time": 0}}, "mdns.browse_time = 0"),
+    ({"passive": {"max_packets_per_second": 0}}, "passive.max_packets_per_second = 0"),
+    ({"passive": {"interfaces": ["no-such-if0"]}}, "passive.interfaces[0] = 'no-such-if0'"),
+    ({"passive": {"flood": 1}}, "unknown key passive.flood"),
+])
+def test_new_sections_name_the_bad_key(raw, must_mention):
+    from headcount.agent.config import parse_config
+    from headcount.agent.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, "school.toml")
+    assert "school.toml" in str(caught.value) and must_mention in str(caught.value)
+
+
+def test_short_district_key_is_refused_and_the_environment_is_read(tmp_path):
+    from headcount.agent.config import parse_privacy_section
+    from headcount.agent.errors import ConfigError
+
+    key = tmp_path / "short.key"
+    key.write_text("abc")
+    with pytest.raises(ConfigError, match="at least 16"):
+        parse_privacy_section({"secret_file": str(key)}, "school.toml")
+    settings = parse_privacy_section({}, "school.toml", environ={"HEADCOUNT_DISTRICT_SECRET": "k" * 32})
+    assert settings.secret == b"k" * 32 and settings.secret_source == "HEADCOUNT_DISTRICT_SECRET"
+    assert parse_privacy_section({}, "school.toml", environ={}).secret == b""
