@@ -6,11 +6,13 @@ The registry key equals the module name and the config section name.
 from .arp import ArpScanner
 from .base import ScanContext, Scanner
 from .hostfacts import HostfactsScanner
+from .mdns import MdnsScanner
 from .snmp import SnmpScanner
 
 SCANNERS: dict[str, type[Scanner]] = {
     ArpScanner.name: ArpScanner,
     HostfactsScanner.name: HostfactsScanner,
+    MdnsScanner.name: MdnsScanner,
     SnmpScanner.name: SnmpScanner,
 }
 
