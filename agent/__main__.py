@@ -44,7 +44,7 @@ ARP sweeps need raw sockets: run as root or with CAP_NET_RAW
 """
 
 
-_UNITS = {"snmp": "devices"}
+_UNITS = {"snmp": "devices", "mdns": "services"}
 
 
 class TerminalProgress:
@@ -363,6 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     level = args.log_level or ("INFO" if args.command == "run" else "WARNING")
     logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("scapy").setLevel(logging.ERROR)  # scapy warns about routes it will not use
+    # zeroconf logs packet contents, names included, below ERROR: a student's
+    # name must not reach the journal even at --log-level DEBUG.
+    logging.getLogger("zeroconf").setLevel(logging.ERROR)
     try:
         if args.command == "scan":
             return asyncio.run(scan_command(args, scan_config(args)))

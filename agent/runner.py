@@ -22,6 +22,7 @@ from .errors import ScanError
 from .model import Observation
 from .scanners import SCANNERS, ScanContext, Scanner
 from .scanners.base import ProgressCallback, utc_now
+from .scanners.mdns import bind_macs
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ async def run_scan(scanners: Sequence[Scanner], ctx: ScanContext) -> ScanResult:
     await _run_stage(first, ctx, result)
     if second:
         await _run_stage(second, replace(ctx, earlier=tuple(result.observations)), result)
+    result.observations = bind_macs(result.observations)
     result.warnings = list(ctx.warnings)
     result.finished_at = ctx.clock()
     return result

@@ -35,7 +35,7 @@ import socket
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -612,9 +612,25 @@ class _Tracked:
     info: Any          # zeroconf AsyncServiceInfo
 
 
+def bind_macs(observations: list[Observation]) -> list[Observation]:
+    """Services still without a MAC get one from the same scan's ARP sightings of their addresses. Pure.
+
+    The browse runs beside the sweep, not after it (it would add its whole
+    browse time to every scan), so the sweep's answers are joined here.
+    """
+    by_ip = {o.ip: o.mac for o in observations if isinstance(o, ArpSighting)}
+    bound = []
+    for observation in observations:
+        if isinstance(observation, MdnsService) and not observation.mac:
+            mac = next((by_ip[a] for a in observation.addresses if a in by_ip), "")
+            if mac:
+                observation = replace(observation, mac=mac)
+        bound.append(observation)
+    return bound
+
+
 class MdnsScanner:
     name: ClassVar[str] = "mdns"
-    after: ClassVar[tuple[str, ...]] = ("arp",)
 
     def __init__(self) -> None:
         self.last_counters = MdnsCounters()

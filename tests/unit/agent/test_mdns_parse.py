@@ -363,7 +363,8 @@ def test_arp_sightings_come_before_the_neighbour_table():
 # --- the scanner's switches ------------------------------------------------------------------------
 
 def test_registered_and_runs_only_in_site_mode_with_an_interface():
-    assert SCANNERS["mdns"] is MdnsScanner and MdnsScanner.after == ("arp",)
+    # It browses beside the sweep (no `after`): the sweep's MACs are joined by bind_macs afterwards.
+    assert SCANNERS["mdns"] is MdnsScanner and not getattr(MdnsScanner, "after", ())
     scanner = MdnsScanner()
     with_interface = AgentConfig(mdns=MdnsSettings(interfaces=("eth0",)))
     assert scanner.can_run(ScanContext(with_interface))
@@ -387,3 +388,22 @@ def test_warnings_are_counts_only_and_absent_when_all_was_well():
         "mdns: ignored 1 services with invalid names",
         "mdns: ignored 24 addresses (invalid, or over 16 per service)",
     ]
+
+
+def test_services_get_their_mac_from_the_same_scans_arp_sightings():
+    from datetime import datetime, timezone
+
+    from headcount.agent.model import ArpSighting, MdnsService
+    from headcount.agent.scanners.mdns import bind_macs
+
+    at = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    arp = ArpSighting(mac="3c:22:fb:00:00:07", ip="198.18.210.7", vendor="Apple, Inc.", locally_administered=False,
+                      interface="br0", observed_at=at)
+    printer = MdnsService(service_type="_ipp._tcp.local.", instance_name="Room 12", host="room-12.local.", port=631,
+                          addresses=("198.18.210.9", "198.18.210.7"), txt=(), observed_at=at)
+    elsewhere = MdnsService(service_type="_ipp._tcp.local.", instance_name="Room 13", host="room-13.local.", port=631,
+                            addresses=("198.18.210.99",), txt=(), observed_at=at)
+    known = MdnsService(service_type="_ipp._tcp.local.", instance_name="Room 14", host="room-14.local.", port=631,
+                        addresses=("198.18.210.7",), txt=(), observed_at=at, mac="00:26:ab:00:00:01")
+    bound = bind_macs([printer, arp, elsewhere, known])
+    assert [getattr(o, "mac") for o in bound] == ["3c:22:fb:00:00:07", "3c:22:fb:00:00:07", "", "00:26:ab:00:00:01"]

@@ -1,0 +1,214 @@
+"""One device, one record, and no student name on the wire: real agent, collector, DHCP and mDNS peers.
+
+A namespaced LAN (tests/integration/dhcp_lan.py: a bridge, dnsmasq in its own
+namespace) carries two iPad-like hosts:
+
+  * "kid" changes its randomised MAC five times. Every time it asks dnsmasq
+    for a lease with busybox udhcpc (same client id, hostname
+    "Janes-iPad") and announces itself over mDNS with python-zeroconf in its
+    namespace (host janes-ipad.local., "Jane's iPad" _companion-link and
+    _device-info with model iPad13,1).
+  * "other" has the same vendor class, the same fingerprint and the same
+    model, but its own client id and the generic hostname "iPad".
+
+A real `headcount-agent run` sweeps, listens passively and browses mDNS on
+the bridge, with the site's student names pseudonymised, and streams to a
+real collector on 127.0.0.1 while tcpdump records that stream.
+
+It must end with kid's five MACs as one device, other as a second, and the
+name "Jane" nowhere: not in the captured gRPC bytes, the database file, the
+agent's DEBUG log or its status file.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+
+from headcount.v1 import inventory_pb2 as pb
+from headcount.v1 import inventory_pb2_grpc as pb_grpc
+
+from .dhcp_lan import DhcpLan
+from .helpers import read_status, start_collector, stop, wait_for
+
+pytestmark = [pytest.mark.netns, pytest.mark.slow]
+
+RESPONDER = Path(__file__).with_name("mdns_responder.py")
+BRIDGE_ADDRESS = "198.18.200.2"
+KID_CLIENT_ID = b"\xffjane-ipad-uuid-5d1c"     # option 61: kept by the device across MAC changes
+OTHER_CLIENT_ID = b"\xffother-ipad-uuid-9a27"
+IPAD_VENDOR_CLASS = "dhcpcd-9.4.1:Darwin"     # same for both hosts: weak evidence, never links
+SECRET = "district-key-for-tests-0123456789"
+RAW_NAMES = (b"jane", b"Jane", b"JANE")
+
+
+def random_local_mac() -> str:
+    first = (secrets.randbits(8) & 0xFC) | 0x02          # unicast, locally administered
+    return ":".join(f"{octet:02x}" for octet in [first, *secrets.token_bytes(5)])
+
+
+def services(name: str, model: str = "iPad13,1") -> list[str]:
+    return [json.dumps({"type": "_companion-link._tcp.local.", "instance": name, "port": 49152,
+                        "txt": ["rpMd=" + model, "rpVr=510.12"]}),
+            json.dumps({"type": "_device-info._tcp.local.", "instance": name, "port": 0, "txt": ["model=" + model]})]
+
+
+class Responder:
+    """python-zeroconf announcing one host's services from inside its namespace."""
+
+    def __init__(self, lan: DhcpLan, namespace: str, workdir: Path):
+        self.lan, self.namespace, self.workdir = lan, namespace, workdir
+        self.process: subprocess.Popen | None = None
+
+    def start(self, address: str, host: str, instance: str) -> None:
+        self.stop()
+        ready = self.workdir / f"ready-{self.namespace}-{address}"
+        argv = [sys.executable, str(RESPONDER), "serve", "--address", address, "--host", host,
+                "--ready-file", str(ready)]
+        for spec in services(instance):
+            argv += ["--service", spec]
+        self.process = self.lan.start_in(self.namespace, argv, log_name=f"mdns-{self.namespace}")
+        wait_for(ready.exists, 20, f"the mDNS responder in {self.namespace}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.lan.stop(self.process)
+            self.process = None
+
+
+def lease(lan: DhcpLan, namespace: str, *, mac: str, hostname: str, client_id: bytes) -> str:
+    """Give the namespace's eth0 a new MAC, get a lease for it with udhcpc, and use the address."""
+    for command in (["link", "set", "eth0", "down"], ["link", "set", "eth0", "address", mac],
+                    ["addr", "flush", "dev", "eth0"], ["link", "set", "eth0", "up"]):
+        subprocess.run(["ip", "-n", namespace, *command], check=True, capture_output=True)
+    marker = lan.workdir / f"lease-{namespace}"
+    marker.unlink(missing_ok=True)
+    client = lan.udhcpc(namespace, hostname=hostname, vendor_class=IPAD_VENDOR_CLASS, client_id=client_id)
+    address = lan.wait_for_lease(namespace)
+    client.wait(timeout=15)
+    lan.use_address(namespace, address)
+    return address
+
+
+def device_of(stub, mac: str) -> pb.Device | None:
+    try:
+        response = stub.GetDevice(pb.GetDeviceRequest(mac=mac), timeout=5)
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.NOT_FOUND:
+            return None
+        raise
+    return response.devices[0] if response.devices else None
+
+
+@pytest.fixture
+def tcpdump_available():
+    if shutil.which("tcpdump") is None:
+        pytest.skip("needs tcpdump (Debian package tcpdump) to read the bytes on the wire")
+
+
+def test_a_host_changing_its_mac_five_times_is_one_device_and_its_name_never_leaves_the_agent(
+        tmp_path, netns_allowed, no_leftover_namespaces, tcpdump_available):
+    key = tmp_path / "district.key"
+    key.write_text(SECRET + "\n")
+    with DhcpLan(tmp_path / "lan") as lan:
+        no_leftover_namespaces(lan.tag)
+        # The agent sweeps and browses from the bridge, so it needs an address there.
+        subprocess.run(["ip", "addr", "add", f"{BRIDGE_ADDRESS}/24", "dev", lan.bridge], check=True)
+        kid = lan.add_host("kid", random_local_mac())
+        other = lan.add_host("oth", random_local_mac())
+        collector, address = start_collector(tmp_path)
+        port = address.rsplit(":", 1)[1]
+        capture = tmp_path / "wire.pcap"
+        tcpdump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-s", "0", "-w", str(capture), f"tcp port {port}"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        agent = None
+        kid_responder = Responder(lan, kid, tmp_path)
+        other_responder = Responder(lan, other, tmp_path)
+        try:
+            time.sleep(1)   # tcpdump opens its socket before the agent connects
+            config = tmp_path / "agent.toml"
+            config.write_text("\n".join([
+                "[agent]", 'site = "merge-school"', 'id = "merge-agent"', f'collector = "{address}"',
+                f'state_dir = "{tmp_path / "state"}"', "scan_interval = 4", "heartbeat_interval = 5", "",
+                "[arp]", f'interface = "{lan.bridge}"', 'subnets = ["198.18.200.0/24"]', "timeout = 0.5", "",
+                "[hostfacts]", "enabled = false", "",
+                "[passive]", "flush_interval = 1", "",
+                "[mdns]", 'service_types = ["_companion-link._tcp", "_device-info._tcp"]', "browse_time = 2", "",
+                "[privacy]", 'student_names = "pseudonymise"', f'secret_file = "{key}"', "",
+            ]) + "\n")
+            status = tmp_path / "status.json"
+            agent_log = tmp_path / "agent.log"
+            agent = subprocess.Popen([sys.executable, "-m", "headcount.agent", "--log-level", "DEBUG", "run",
+                                      "--config", str(config), "--status-file", str(status)],
+                                     stdout=open(agent_log, "ab"), stderr=subprocess.STDOUT)
+            wait_for(lambda: (read_status(status).get("passive") or {}).get("stats") is not None, 30,
+                     "the agent's passive listener")
+
+            channel = grpc.insecure_channel(address)
+            stub = pb_grpc.QueryStub(channel)
+
+            other_ip = lease(lan, other, mac=lan_mac(other), hostname="iPad", client_id=OTHER_CLIENT_ID)
+            other_responder.start(other_ip, "ipad.local.", "iPad")
+            kid_macs = []
+            for change in range(5):
+                mac = lan_mac(kid) if change == 0 else random_local_mac()
+                kid_ip = lease(lan, kid, mac=mac, hostname="Janes-iPad", client_id=KID_CLIENT_ID)
+                kid_responder.start(kid_ip, "Janes-iPad.local.", "Jane's iPad")
+                kid_macs.append(mac)
+                # Each MAC must reach the collector, linked, before the next change.
+                wait_for(lambda: _linked(stub, kid_macs), 60, f"MAC {change + 1} of 5 linked at the collector")
+
+            devices = [device_of(stub, mac) for mac in kid_macs]
+            assert len({device.device_id for device in devices}) == 1, [d.device_id for d in devices]
+            assert set(devices[-1].linked_macs) == set(kid_macs[:-1])
+            assert devices[-1].device_class == "ipad", list(devices[-1].class_evidence)
+            assert devices[-1].link_evidence, "a link must say why"
+            other_device = device_of(stub, lan_mac(other))
+            assert other_device is not None and other_device.device_id != devices[0].device_id
+            assert other_device.device_class == "ipad"
+
+            site = next(s for s in stub.ListSites(pb.ListSitesRequest(), timeout=5).sites if s.site == "merge-school")
+            # kid (5 MACs), other, and the dnsmasq server, whose MAC is locally administered too.
+            assert site.devices == 3, site
+            assert (site.stable_devices, site.randomised_devices) == (0, 3), site
+            channel.close()
+        finally:
+            if agent is not None:
+                stop(agent)
+            kid_responder.stop()
+            other_responder.stop()
+            stop(tcpdump)
+            stop(collector)
+
+    wire = capture.read_bytes()
+    assert len(wire) > 10_000, "the capture holds the agent's stream"
+    from headcount.agent.privacy import pseudonym
+
+    assert pseudonym("Janes-iPad", SECRET.encode()).encode() in wire   # names travel, as pseudonyms
+    for place, data in (("the gRPC stream", wire), ("the database", _database_bytes(tmp_path)),
+                        ("the agent's DEBUG log", agent_log.read_bytes()), ("the status file", status.read_bytes())):
+        for raw in RAW_NAMES:
+            assert raw not in data, f"{raw!r} found in {place}"
+
+
+def lan_mac(namespace: str) -> str:
+    output = subprocess.run(["ip", "-n", namespace, "-j", "link", "show", "eth0"], capture_output=True, text=True,
+                            check=True).stdout
+    return json.loads(output)[0]["address"]
+
+
+def _linked(stub, macs: list[str]) -> bool:
+    devices = [device_of(stub, mac) for mac in macs]
+    return all(devices) and len({device.device_id for device in devices}) == 1
+
+
+def _database_bytes(folder: Path) -> bytes:
+    return b"".join(path.read_bytes() for path in folder.glob("headcount.db*"))
