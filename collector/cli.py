@@ -22,6 +22,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 import headcount
+from headcount.macaddr import is_locally_administered
 from headcount.v1 import inventory_pb2 as pb
 from headcount.v1 import inventory_pb2_grpc as pb_grpc
 
@@ -36,14 +37,14 @@ EXIT_NOT_FOUND = 1
 EXIT_USAGE = 2
 
 DEVICE_FIELDS = ("site", "mac", "ip", "vendor", "locally_administered", "first_seen", "last_seen", "sources",
-                 "hostname")
+                 "hostname", "device_id", "device_class", "macs", "linked_macs")
 
 DESCRIPTION = """\
 Headcount: ask the district collector which devices every school has.
 
   devices   every device, or one school's (table, JSON or CSV)
-  device    one MAC address: where it was seen and its recent history
-  sites     one line per school: device counts, agents, last contact
+  device    one MAC address: its device, class, linked MACs and recent history
+  sites     one line per school: device counts (stable, randomised, per class), agents
   demo      a simulated two-school district on this machine (needs root)
 """
 
@@ -89,6 +90,10 @@ def device_json(device: pb.Device) -> dict[str, Any]:
         "last_seen": iso_time(device.last_seen),
         "sources": list(device.sources),
         "hostname": device.hostname,
+        "device_id": device.device_id,
+        "device_class": device.device_class,
+        "macs": 1 + len(device.linked_macs),      # the MACs this one device has used
+        "linked_macs": list(device.linked_macs),
     }
 
 
@@ -96,6 +101,9 @@ def site_json(site: pb.SiteSummary) -> dict[str, Any]:
     return {
         "site": site.site,
         "devices": site.devices,
+        "stable_devices": site.stable_devices,
+        "randomised_devices": site.randomised_devices,
+        "classes": {c.device_class: c.devices for c in site.classes},
         "locally_administered": site.locally_administered,
         "agents": list(site.agents),
         "last_seen": iso_time(site.last_seen, present=site.HasField("last_seen")),
@@ -123,15 +131,23 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 
 def devices_table(devices: Sequence[pb.Device]) -> str:
-    rows = [(d.site, d.mac, d.ip, d.vendor, "yes" if d.locally_administered else "",
-             short_time(d.first_seen), short_time(d.last_seen)) for d in devices]
-    return table(("SITE", "MAC", "IP", "VENDOR", "RANDOMISED", "FIRST SEEN", "LAST SEEN"), rows)
+    rows = [(d.site, d.mac, d.ip, d.vendor, d.device_class, str(1 + len(d.linked_macs)),
+             "yes" if d.locally_administered else "", short_time(d.first_seen), short_time(d.last_seen))
+            for d in devices]
+    return table(("SITE", "MAC", "IP", "VENDOR", "CLASS", "MACS", "RANDOMISED", "FIRST SEEN", "LAST SEEN"), rows)
 
 
 def sites_table(sites: Sequence[pb.SiteSummary]) -> str:
-    rows = [(s.site, str(s.devices), str(s.locally_administered), ", ".join(s.agents),
-             short_time(s.last_seen, present=s.HasField("last_seen"))) for s in sites]
-    return table(("SITE", "DEVICES", "RANDOMISED", "AGENTS", "LAST SEEN"), rows)
+    """Counts per school, then (when any device has a class) devices per class per school."""
+    rows = [(s.site, str(s.devices), str(s.stable_devices), str(s.randomised_devices), str(s.locally_administered),
+             ", ".join(s.agents), short_time(s.last_seen, present=s.HasField("last_seen"))) for s in sites]
+    text = table(("SITE", "DEVICES", "STABLE", "RANDOMISED", "RANDOMISED MACS", "AGENTS", "LAST SEEN"), rows)
+    names = sorted({c.device_class for s in sites for c in s.classes}, key=lambda name: (name == "unknown", name))
+    if names:
+        counts = [(s.site, *(str(next((c.devices for c in s.classes if c.device_class == name), 0)) for name in names))
+                  for s in sites]
+        text += "\ndevices by class:\n" + table(("SITE", *(name.upper() for name in names)), counts)
+    return text
 
 
 def device_detail_text(response: pb.GetDeviceResponse) -> str:
@@ -143,12 +159,24 @@ def device_detail_text(response: pb.GetDeviceResponse) -> str:
             ("HOSTNAME", device.hostname), ("FIRST SEEN", short_time(device.first_seen)),
             ("LAST SEEN", short_time(device.last_seen)), ("SOURCES", ", ".join(device.sources)),
         ]
+        if device.device_id:
+            count = 1 + len(device.linked_macs)
+            fields.append(("DEVICE", f"{device.device_id} ({count} MAC{'s' * (count != 1)})"))
+        if device.device_class:
+            fields += _block("CLASS", [device.device_class, *(f"  {line}" for line in device.class_evidence)])
+        if device.linked_macs:
+            fields += _block("LINKED", [f"{mac}{'  (randomised)' if is_locally_administered(mac) else ''}"
+                                        for mac in device.linked_macs])
+        if device.link_evidence:
+            fields += _block("WHY", list(device.link_evidence))
         if device.HasField("switch_port"):
             port = device.switch_port
             fields.append(("SWITCH PORT", f"{port.switch_name or port.switch_mac} {port.port_name or port.if_index}"
                                           f"{f' vlan {port.vlan}' if port.vlan else ''}"
                                           f" ({port.macs_on_port} MAC{'s' * (port.macs_on_port != 1)} on the port,"
                                           f" seen {short_time(port.seen_at)})"))
+        if device.HasField("host"):
+            fields += host_fields(device.host)
         text = f"{device.site}\n" + "".join(f"  {name:<11} {value}".rstrip() + "\n" for name, value in fields)
         if device.HasField("network"):
             text += network_text(device.network)
@@ -159,6 +187,51 @@ def device_detail_text(response: pb.GetDeviceResponse) -> str:
         parts.append(f"recent history, newest first ({len(response.history)}):\n"
                      + table(("OBSERVED", "SITE", "AGENT", "KIND", "DETAILS"), rows))
     return "\n".join(parts)
+
+
+def _block(name: str, lines: Sequence[str]) -> list[tuple[str, str]]:
+    """A field whose value takes several lines: the name on the first only."""
+    return [(name if index == 0 else "", line) for index, line in enumerate(lines)]
+
+
+def host_fields(host: pb.HostFacts) -> list[tuple[str, str]]:
+    """An endpoint's own report: system, boots, disks and battery health."""
+    system = ", ".join(part for part in (host.os_release or host.os, f"kernel {host.kernel}" if host.kernel else "",
+                                         host.architecture) if part)
+    fields = [("HOST", f"{host.hostname}  {system}".strip())]
+    if host.cpu_model or host.memory_total_bytes:
+        memory = (f"{_bytes(host.memory_available_bytes)} of {_bytes(host.memory_total_bytes)} memory free"
+                  if host.memory_total_bytes else "")
+        cpu = f"{host.cpu_model} ({host.cpu_logical} threads)" if host.cpu_model else ""
+        fields.append(("HARDWARE", "; ".join(part for part in (cpu, memory) if part)))
+    if host.HasField("boot_time"):
+        fields.append(("BOOTED", short_time(host.boot_time)))
+    fields.append(("REBOOTS", f"{host.reboot_count} since the agent was installed, {host.reboots_last_30_days} in "
+                              "the last 30 days"))
+    fields += _block("DISKS", [
+        f"{d.mountpoint}  {_percent(d.used_bytes, d.total_bytes)} used ({_bytes(d.used_bytes)} of "
+        f"{_bytes(d.total_bytes)}{', ' + d.fstype if d.fstype else ''})" for d in host.disks])
+    battery = host.battery
+    if host.HasField("battery") and battery.present:
+        health = (f"; holds {_percent(battery.full_capacity, battery.design_capacity)} of its design capacity "
+                  f"(full {battery.full_capacity}, design {battery.design_capacity})"
+                  if battery.design_capacity else "; design capacity not reported")
+        cycles = f", {battery.cycle_count} cycles" if battery.cycle_count else ""
+        fields.append(("BATTERY", f"{battery.percent}% charged{health}{cycles}"))
+    return fields
+
+
+def _bytes(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{count} B"
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "?"
 
 
 def network_text(network: pb.NetworkIdentity) -> str:
@@ -208,7 +281,7 @@ def write_csv(items: Iterable[dict[str, Any]], out: TextIO) -> None:
     writer.writeheader()
     for item in items:
         writer.writerow({**item, "locally_administered": "true" if item["locally_administered"] else "false",
-                         "sources": ";".join(item["sources"])})
+                         "sources": ";".join(item["sources"]), "linked_macs": ";".join(item["linked_macs"])})
 
 
 # ---------------------------------------------------------------- talking to the collector
@@ -258,7 +331,9 @@ def devices_command(args: argparse.Namespace, out: TextIO) -> int:
         devices = list(devices)   # column widths need every row
         out.write(devices_table(devices))
         sites = len({d.site for d in devices})
-        out.write(f"{len(devices)} device{'s' * (len(devices) != 1)} at {sites} site{'s' * (sites != 1)}\n")
+        macs = sum(1 + len(d.linked_macs) for d in devices)
+        out.write(f"{len(devices)} device{'s' * (len(devices) != 1)} at {sites} site{'s' * (sites != 1)}"
+                  f" ({macs} MAC{'s' * (macs != 1)})\n")
     return 0
 
 
@@ -270,7 +345,9 @@ def device_command(args: argparse.Namespace, out: TextIO) -> int:
 
         def detail_json(device: pb.Device) -> dict[str, Any]:
             item = device_json(device)
-            for name in ("network", "switch_port"):
+            item["class_evidence"] = list(device.class_evidence)
+            item["link_evidence"] = list(device.link_evidence)
+            for name in ("network", "switch_port", "host"):
                 if device.HasField(name):
                     item[name] = MessageToDict(getattr(device, name), preserving_proto_field_name=True)
             return item
@@ -315,7 +392,10 @@ def build_parser() -> argparse.ArgumentParser:
     devices = commands.add_parser(
         "devices", parents=[common], help="list devices, every school's or one school's",
         description=_wrap("List the devices the collector holds: one row per device per school, ordered by school "
-                          "and IP. RANDOMISED marks a locally administered (usually randomised, private) MAC. "
+                          "and IP. A device that used several MACs (a phone or tablet with randomised, private "
+                          "addresses linked by its DHCP client id or name) is one row showing its newest MAC; "
+                          "MACS counts them. CLASS is what the device is (ipad, chromebook, printer, ...). "
+                          "RANDOMISED marks a locally administered (usually randomised, private) MAC. "
                           "Times are UTC."),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
@@ -331,8 +411,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     device = commands.add_parser(
         "device", parents=[common], help="show one MAC address: each school's record and recent history",
-        description=_wrap("Show what the collector knows about one MAC address: its record at every school that has "
-                          "seen it, and its newest observations. Exits 1 if no school has seen it."),
+        description=_wrap("Show what the collector knows about one MAC address: the device it belongs to at every "
+                          "school that has seen it (its class and every piece of evidence for it, the device's other "
+                          "MACs and why they are linked, an endpoint's own host facts), and the newest observations "
+                          "of all its MACs. Exits 1 if no school has seen it."),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  headcount device 3c:22:fb:12:34:56\n"
@@ -346,10 +428,13 @@ def build_parser() -> argparse.ArgumentParser:
     device.set_defaults(handler=device_command)
 
     sites = commands.add_parser(
-        "sites", parents=[common], help="one line per school: devices, randomised MACs, agents, last contact",
-        description=_wrap("Summarise every school the collector has heard from: how many devices, how many with a "
-                          "randomised (locally administered) MAC, which agents report it, and when it was last heard "
-                          "from (UTC)."),
+        "sites", parents=[common],
+        help="one line per school: devices (stable, randomised), randomised MACs, classes, agents, last contact",
+        description=_wrap("Summarise every school the collector has heard from: how many devices (each physical "
+                          "device once, however many MACs it used), how many of them have a stable burned-in MAC and "
+                          "how many were seen only through randomised (locally administered) MACs, how many MACs "
+                          "were randomised, how many devices of each class, which agents report it, and when it was "
+                          "last heard from (UTC)."),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  headcount sites\n"

@@ -51,8 +51,9 @@ class IngestServicer(pb_grpc.IngestServicer):
             await _refuse(context, str(exc))
         last_stored = await _stored(context, self._store.register_agent(identity, self._clock()),
                                     f"could not register agent {identity.agent_id}")
-        log.info("agent %s (site %s, version %s) connected from %s; its batches up to %d are stored",
-                 identity.agent_id, identity.site, identity.version or "unknown", context.peer(), last_stored)
+        log.info("agent %s (site %s, version %s, %s mode) connected from %s; its batches up to %d are stored",
+                 identity.agent_id, identity.site, identity.version or "unknown", identity.mode or "site",
+                 context.peer(), last_stored)
         yield wire.welcome_message(last_stored)
 
         batches = 0

@@ -129,6 +129,63 @@ def create_snmp_tables(db) -> None:
     db["switch_ports"].create_index(["end_mac"])
 
 
+@migrations(name="0003_merged_devices_classes_and_link_keys")
+def create_merged_devices(db) -> None:
+    # One physical device per site, however many MACs it used (identity.py
+    # decides which). Only what changes when membership or class changes is
+    # kept here; what every sighting moves (last_seen, IP) stays on the MAC
+    # rows, so that a sweep refreshing 5,000 hosts rewrites one table, not two.
+    # AUTOINCREMENT: an id given up in a merge is never handed to another
+    # device, so an id an engineer noted stays unambiguous.
+    db.execute(
+        """
+        CREATE TABLE merged_devices (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            site TEXT NOT NULL,
+            macs INTEGER NOT NULL DEFAULT 1,          -- MAC rows in the device
+            stable_macs INTEGER NOT NULL DEFAULT 0,   -- of which globally unique (burned in)
+            device_class TEXT NOT NULL DEFAULT '',    -- newest class other than unknown among its MACs
+            class_evidence TEXT NOT NULL DEFAULT '[]',
+            classified_at TEXT NOT NULL DEFAULT '',
+            link_evidence TEXT NOT NULL DEFAULT '[]'  -- why its MACs are one device, and links refused
+        )
+        """
+    )
+    # Each MAC row names its merged device and keeps the class it was given.
+    # is_primary marks the device's newest MAC: the row a listing shows, so
+    # that listing devices pages over the existing (site, ip_key, mac) index.
+    db.execute("ALTER TABLE devices ADD COLUMN device_id INTEGER")
+    db.execute("ALTER TABLE devices ADD COLUMN is_primary INTEGER NOT NULL DEFAULT 1")
+    db.execute("ALTER TABLE devices ADD COLUMN device_class TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE devices ADD COLUMN class_evidence TEXT NOT NULL DEFAULT '[]'")
+    db.execute("ALTER TABLE devices ADD COLUMN classified_at TEXT NOT NULL DEFAULT ''")
+    # Rows stored before merging existed are each their own device, under their row id.
+    db.execute("INSERT INTO merged_devices (id, site, macs, stable_macs)"
+               " SELECT id, site, 1, 1 - locally_administered FROM devices")
+    db.execute("UPDATE devices SET device_id = id")
+    db.execute("CREATE INDEX idx_devices_device_id ON devices (device_id)")
+    # Link keys (identity.py): which MAC carried which key. Kept apart from
+    # the grouping so that the grouping can be recomputed from them.
+    db.execute(
+        """
+        CREATE TABLE device_keys (
+            site TEXT NOT NULL,
+            key TEXT NOT NULL,          -- host:<agent>, cid:<hex>, name:<normalised name or pseudonym>
+            mac TEXT NOT NULL,
+            kind TEXT NOT NULL,         -- host, client_id, name
+            label TEXT NOT NULL,        -- the key as people read it
+            sources TEXT NOT NULL,      -- JSON list: dhcp hostname, mdns host, dhcp client id, host facts
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            PRIMARY KEY (site, key, mac)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX idx_device_keys_site_mac ON device_keys (site, mac)")
+    # Endpoint agents report their own host as a counted device.
+    db.execute("ALTER TABLE agents ADD COLUMN mode TEXT NOT NULL DEFAULT ''")
+
+
 def apply_migrations(db) -> list[str]:
     """Apply what is pending; returns the names applied now (empty when the schema is current)."""
     pending = [migration.name for migration in migrations.pending(db)]

@@ -9,6 +9,7 @@ SQLite's min(), max() and ORDER BY on those columns are chronological.
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 from dataclasses import dataclass, field, replace
 from collections.abc import Sequence
@@ -32,6 +33,14 @@ def normalize_mac(text: str) -> str:
 
 def ip_sort_key(ip: str) -> str:
     """Text that sorts addresses numerically (IPv4 before IPv6); unknown addresses sort last."""
+    # Dotted IPv4 (what agents send, stored canonical) without the ipaddress
+    # module: a 5,000-host sweep computes this for every row it writes.
+    octets = ip.split(".")
+    if len(octets) == 4 and all(o.isascii() and o.isdigit() and len(o) <= 3 and (o == "0" or o[0] != "0")
+                                for o in octets):
+        values = [int(o) for o in octets]
+        if all(v <= 255 for v in values):
+            return f"4:{(values[0] << 24) | (values[1] << 16) | (values[2] << 8) | values[3]:032x}"
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
@@ -39,6 +48,9 @@ def ip_sort_key(ip: str) -> str:
     return f"{address.version}:{int(address):032x}"
 
 
+# A batch carries a handful of distinct times for thousands of rows, and a
+# table read parses the same few texts again and again: cache both ways.
+@functools.lru_cache(maxsize=4096)
 def format_timestamp(moment: datetime) -> str:
     """Aware datetime -> the fixed-shape UTC text described in the module docstring."""
     if moment.tzinfo is None:
@@ -46,6 +58,7 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(timezone.utc)
 
@@ -64,16 +77,26 @@ class AgentIdentity:
     version: str = ""
     hostname: str = ""
     scanners: tuple[str, ...] = ()
+    mode: str = ""                 # "site", "endpoint", or "" from agents older than the field
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What an agent concluded a device is (chromebook, ipad, ..., unknown) and every rule that said so."""
+
+    device_class: str
+    evidence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class DeviceSighting:
     """What one observation says about a device at the agent's site.
 
-    ARP and DHCP sightings create a device row; mDNS sightings only refresh a
-    row that ARP or DHCP made (an mDNS answer alone does not prove the device
-    sits on a swept subnet). Empty strings mean "not known" and never erase a
-    known value.
+    ARP, DHCP, SNMP and an endpoint's own interfaces create a device row; mDNS
+    answers and switch forwarding tables only refresh a row that exists (an
+    mDNS answer alone does not prove the device sits on a swept subnet, and a
+    core switch learns MACs from everywhere). Empty strings mean "not known"
+    and never erase a known value.
     """
 
     mac: str
@@ -96,6 +119,17 @@ class Observation:
     # Second-hand sightings carried by the observation: hosts in a router's or
     # switch's ARP table (how hosts on subnets the agent cannot sweep appear).
     learned: tuple[DeviceSighting, ...] = ()
+    # MACs in a switch's forwarding table: proof that a known device is alive,
+    # never a new device (a core switch learns MACs from every VLAN).
+    refreshed: tuple[DeviceSighting, ...] = ()
+    classification: Classification | None = None
+    name_policy: str = ""                # keep, pseudonymise, drop, or "" (not said)
+    client_id: bytes = b""               # DHCP option 61, as it arrived
+    # Host facts: the machine's own interfaces. They are sightings of one
+    # device only when the agent runs in endpoint mode (`endpoint`, or the
+    # agent's mode); a site agent's own PC is not a swept host.
+    endpoint: bool = False
+    host_sightings: tuple[DeviceSighting, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,15 +167,29 @@ class Device:
     first_seen: datetime
     last_seen: datetime
     sources: tuple[str, ...] = ()
+    # What the device is: the newest classification other than "unknown",
+    # among every MAC of the merged device, and when it was made.
+    device_class: str = ""
+    class_evidence: tuple[str, ...] = ()
+    classified_at: datetime | None = None
+    # The merged device (one physical device, however many MACs it used) and
+    # why its MACs are one device. Empty on a bare MAC row.
+    device_id: str = ""
+    linked_macs: tuple[str, ...] = ()    # the device's other MACs, newest first
+    link_evidence: tuple[str, ...] = ()
+    host_facts: dict[str, Any] | None = field(default=None, compare=False)   # HostFacts JSON of an endpoint
 
 
 @dataclass(frozen=True, slots=True)
 class SiteSummary:
     site: str
-    devices: int
-    locally_administered: int
+    devices: int                   # merged devices: one per physical device
+    locally_administered: int      # MAC rows with the U/L bit set
     agents: tuple[str, ...]
     last_seen: datetime | None     # newest device sighting or agent contact; None if neither
+    stable_devices: int = 0        # merged devices with at least one globally unique MAC
+    randomised_devices: int = 0    # merged devices seen only through randomised MACs
+    classes: tuple[tuple[str, int], ...] = ()   # (device_class, merged devices), by class name
 
 
 @dataclass(frozen=True, slots=True)

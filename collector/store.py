@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import logging
 import sqlite3
@@ -28,13 +29,13 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from .errors import StoreClosedError, StoreError
+from . import identity
+from .errors import InvalidMacError, StoreClosedError, StoreError
 from .migrations import applied_migrations, apply_migrations
-from .errors import InvalidMacError
-from .model import (AgentIdentity, AgentStatus, Device, DeviceDetail, HistoryEntry, IngestOutcome, IngestStatus,
-                    NetworkIdentity, Observation, PortState, SiteSummary, SwitchPortLocation, access_port,
-                    format_timestamp, ip_sort_key, is_unicast, merge_sighting, normalize_mac, parse_timestamp,
-                    ports_with_activity)
+from .model import (AgentIdentity, AgentStatus, Device, DeviceDetail, DeviceSighting, HistoryEntry, IngestOutcome,
+                    IngestStatus, NetworkIdentity, Observation, PortState, SiteSummary, SwitchPortLocation,
+                    access_port, format_timestamp, ip_sort_key, is_locally_administered, is_unicast, merge_sighting,
+                    normalize_mac, parse_timestamp, ports_with_activity)
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,35 @@ HISTORY_LIMIT = 50
 PRUNE_SLICE_ROWS = 5000
 # SQLite INTEGER is signed 64-bit; a uint64 sequence above this cannot be stored.
 MAX_SEQUENCE = 2**63 - 1
+# MACs per `IN (...)` list: far below SQLite's variable limit, large enough
+# that a 5,000-MAC sweep costs ten reads, not five thousand.
+CHUNK = 500
+# A key carried by more MACs than this is a shared value (a default name the
+# generic list misses, a broken DHCP client), not an identity: grouping skips
+# it, which also bounds how much one regrouping reads.
+MAX_MACS_PER_KEY = 1000
+# How many of a merged device's other MACs a listing or a lookup shows, and
+# whose history a lookup reads.
+MAX_LINKED_MACS = 1000
+HISTORY_MACS = 500
 
 T = TypeVar("T")
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+# Thousands of rows share a few source lists and class evidences: encode and
+# decode each distinct one once.
+@functools.lru_cache(maxsize=4096)
+def _json_list(items: tuple[str, ...]) -> str:
+    return _json(list(items))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tuple_from_json(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
 
 
 class _Database:
@@ -83,14 +107,17 @@ class _Database:
                             identity.agent_id, identity.site, previous["site"], identity.site)
             self.db.execute(
                 """
-                INSERT INTO agents (agent_id, site, version, hostname, scanners, last_sequence, first_seen, last_seen)
-                VALUES (:agent_id, :site, :version, :hostname, :scanners, 0, :at, :at)
+                INSERT INTO agents (agent_id, site, version, hostname, scanners, mode, last_sequence, first_seen,
+                                    last_seen)
+                VALUES (:agent_id, :site, :version, :hostname, :scanners, :mode, 0, :at, :at)
                 ON CONFLICT (agent_id) DO UPDATE SET
                     site = excluded.site, version = excluded.version, hostname = excluded.hostname,
-                    scanners = excluded.scanners, last_seen = max(agents.last_seen, excluded.last_seen)
+                    scanners = excluded.scanners, mode = excluded.mode,
+                    last_seen = max(agents.last_seen, excluded.last_seen)
                 """,
                 {"agent_id": identity.agent_id, "site": identity.site, "version": identity.version,
-                 "hostname": identity.hostname, "scanners": _json(list(identity.scanners)), "at": at},
+                 "hostname": identity.hostname, "scanners": _json(list(identity.scanners)), "mode": identity.mode,
+                 "at": at},
             )
             return self._agent_row(identity.agent_id)["last_sequence"]
 
@@ -110,7 +137,7 @@ class _Database:
                 [(site, agent_id, sequence, o.kind, o.scanner, o.mac, format_timestamp(o.observed_at), received,
                   _json(o.data)) for o in observations],
             )
-            self._merge_devices(site, observations)
+            self._merge_devices(site, agent_id, agent["mode"] == "endpoint", observations)
             for probe in (o for o in observations if o.kind == "snmp" and o.mac):
                 self._store_network_device(site, probe)
             for facts in (o for o in observations if o.kind == "host"):
@@ -126,42 +153,281 @@ class _Database:
             )
         return IngestOutcome(IngestStatus.STORED, len(observations), sequence)
 
-    def _merge_devices(self, site: str, observations: Sequence[Observation]) -> None:
+    def _merge_devices(self, site: str, agent_id: str, endpoint_agent: bool,
+                       observations: Sequence[Observation]) -> None:
+        """MAC rows, their classes, link keys, then the merged devices they make up."""
+        sightings: list[tuple[DeviceSighting, datetime, str]] = []
+        classifications = []
+        facts = []
+        for o in observations:
+            source = o.scanner or o.kind
+            endpoint = o.kind == "host" and (o.endpoint or endpoint_agent)
+            own = o.host_sightings if endpoint else ()
+            if o.sighting:
+                sightings.append((o.sighting, o.observed_at, source))
+            # Hosts read from a router's or switch's ARP table: a second-hand source, named as such.
+            sightings += [(learned, o.observed_at, f"{source}-arp-table") for learned in o.learned]
+            sightings += [(seen, o.observed_at, f"{source}-fdb") for seen in o.refreshed]
+            sightings += [(interface, o.observed_at, source) for interface in own]
+            offered = identity.classification_of(o)
+            if offered is not None:
+                about = [s.mac for s in own] if o.kind == "host" else [o.mac] if o.mac else []
+                classifications += [(mac, offered, o.observed_at) for mac in about]
+            facts += [(fact, o.observed_at) for fact in identity.key_facts(o, agent_id, endpoint)]
         # Creating sightings first, so an mDNS answer earlier in the same batch
         # still refreshes the row that this batch's ARP sweep creates.
-        sightings = [(o.sighting, o.observed_at, o.scanner or o.kind) for o in observations if o.sighting]
-        # Hosts read from a router's or switch's ARP table: a second-hand source, named as such.
-        sightings += [(learned, o.observed_at, f"{o.scanner or o.kind}-arp-table")
-                      for o in observations for learned in o.learned]
-        sighted = sorted(sightings, key=lambda item: not item[0].creates_device)
-        devices: dict[str, Device | None] = {}
+        sightings.sort(key=lambda item: not item[0].creates_device)
+        rows = self._mac_rows(site, {s.mac for s, _, _ in sightings} | {mac for mac, _, _ in classifications})
+        before = dict(rows)
+        existed = set(rows)
         changed: set[str] = set()
-        for sighting, observed_at, source in sighted:
-            mac = sighting.mac
-            if mac not in devices:
-                devices[mac] = self._device(site, mac)
-            merged = merge_sighting(devices[mac], site, sighting, observed_at, source)
+        for sighting, observed_at, source in sightings:
+            merged = merge_sighting(rows.get(sighting.mac), site, sighting, observed_at, source)
             if merged is not None:
-                devices[mac] = merged
-                changed.add(mac)
-        for mac in sorted(changed):
-            device = devices[mac]
-            self.db.execute(
-                """
-                INSERT INTO devices (site, mac, ip, ip_key, vendor, locally_administered, hostname,
-                                     first_seen, last_seen, sources)
-                VALUES (:site, :mac, :ip, :ip_key, :vendor, :locally_administered, :hostname,
-                        :first_seen, :last_seen, :sources)
-                ON CONFLICT (site, mac) DO UPDATE SET
-                    ip = excluded.ip, ip_key = excluded.ip_key, vendor = excluded.vendor,
-                    locally_administered = excluded.locally_administered, hostname = excluded.hostname,
-                    first_seen = excluded.first_seen, last_seen = excluded.last_seen, sources = excluded.sources
-                """,
-                {"site": device.site, "mac": device.mac, "ip": device.ip, "ip_key": ip_sort_key(device.ip),
-                 "vendor": device.vendor, "locally_administered": int(device.locally_administered),
-                 "hostname": device.hostname, "first_seen": format_timestamp(device.first_seen),
-                 "last_seen": format_timestamp(device.last_seen), "sources": _json(list(device.sources))},
-            )
+                rows[sighting.mac] = merged
+                changed.add(sighting.mac)
+        for mac, offered, observed_at in classifications:
+            if mac in rows:
+                classified = identity.classify(rows[mac], offered, observed_at)
+                if classified is not rows[mac]:
+                    rows[mac] = classified
+                    changed.add(mac)
+        new_macs = sorted(changed - existed)
+        # A new MAC is a device of its own until a key says otherwise.
+        for mac, device_id in zip(new_macs, self._new_device_ids(site, new_macs)):
+            rows[mac] = dataclasses.replace(rows[mac], device_id=str(device_id))
+        self._write_mac_rows([rows[mac] for mac in sorted(changed)], before)
+        seeds = self._record_keys(site, facts)
+        if new_macs:   # keys heard before the MAC had a row (mDNS) now count
+            seeds |= self._macs_with_keys(site, new_macs)
+        regrouped = self._regroup(site, seeds) if seeds else set()
+        reclassified = {int(rows[mac].device_id) for mac in changed
+                        if mac not in before or rows[mac].classified_at != before[mac].classified_at}
+        self._settle({int(rows[mac].device_id) for mac in changed}, regrouped, reclassified,
+                     {int(rows[mac].device_id): rows[mac] for mac in changed})
+
+    def _mac_rows(self, site: str, macs: set[str]) -> dict[str, Device]:
+        rows = {}
+        for chunk in _chunks(sorted(macs)):
+            for row in self.db.query(f"SELECT * FROM devices WHERE site = ? AND mac IN ({_marks(chunk)})",
+                                     [site, *chunk]):
+                rows[row["mac"]] = _device_from_row(row)
+        return rows
+
+    def _new_device_ids(self, site: str, macs: Sequence[str]) -> list[int]:
+        """Fresh merged-device ids, one per MAC, each a device of that one MAC.
+
+        Ids are taken past the AUTOINCREMENT high-water mark by hand so that
+        a sweep of new hosts is one executemany, not one INSERT per host;
+        only this connection writes, inside the batch's transaction.
+        """
+        if not macs:
+            return []
+        highest = max(next(self.db.query("SELECT coalesce(max(seq), 0) AS n FROM sqlite_sequence"
+                                         " WHERE name = 'merged_devices'"))["n"],
+                      next(self.db.query("SELECT coalesce(max(id), 0) AS n FROM merged_devices"))["n"])
+        ids = list(range(highest + 1, highest + 1 + len(macs)))
+        self.db.conn.executemany(
+            "INSERT INTO merged_devices (id, site, macs, stable_macs) VALUES (?, ?, 1, ?)",
+            [(device_id, site, int(not is_locally_administered(mac))) for device_id, mac in zip(ids, macs)])
+        return ids
+
+    def _write_mac_rows(self, devices: Sequence[Device], before: dict[str, Device]) -> None:
+        """Insert new MAC rows and update known ones; the IP (an indexed column) only where it changed.
+
+        Rewriting an index entry costs about three times a plain column, even
+        with an unchanged value, and most sightings only move last_seen.
+        """
+        def values(d: Device) -> dict[str, Any]:
+            return {"site": d.site, "mac": d.mac, "ip": d.ip, "ip_key": ip_sort_key(d.ip), "vendor": d.vendor,
+                    "locally_administered": int(d.locally_administered), "hostname": d.hostname,
+                    "first_seen": format_timestamp(d.first_seen), "last_seen": format_timestamp(d.last_seen),
+                    "sources": _json_list(d.sources), "device_id": int(d.device_id), "device_class": d.device_class,
+                    "class_evidence": _json_list(d.class_evidence),
+                    "classified_at": format_timestamp(d.classified_at) if d.classified_at else ""}
+
+        new = [values(d) for d in devices if d.mac not in before]
+        moved = [values(d) for d in devices if d.mac in before and d.ip != before[d.mac].ip]
+        stayed = [values(d) for d in devices if d.mac in before and d.ip == before[d.mac].ip]
+        self.db.conn.executemany(
+            """
+            INSERT INTO devices (site, mac, ip, ip_key, vendor, locally_administered, hostname, first_seen, last_seen,
+                                 sources, device_id, device_class, class_evidence, classified_at)
+            VALUES (:site, :mac, :ip, :ip_key, :vendor, :locally_administered, :hostname, :first_seen, :last_seen,
+                    :sources, :device_id, :device_class, :class_evidence, :classified_at)
+            """,
+            new,
+        )
+        unindexed = ("vendor = :vendor, hostname = :hostname, first_seen = :first_seen, last_seen = :last_seen,"
+                     " sources = :sources, device_class = :device_class, class_evidence = :class_evidence,"
+                     " classified_at = :classified_at")
+        self.db.conn.executemany(f"UPDATE devices SET ip = :ip, ip_key = :ip_key, {unindexed}"
+                                 " WHERE site = :site AND mac = :mac", moved)
+        self.db.conn.executemany(f"UPDATE devices SET {unindexed} WHERE site = :site AND mac = :mac", stayed)
+
+    def _record_keys(self, site: str, facts: Sequence[tuple[identity.KeyFact, datetime]]) -> set[str]:
+        """Store which MAC carried which link key; returns the MACs whose keys changed (they need regrouping)."""
+        if not facts:
+            return set()
+        offered: dict[tuple[str, str], dict[str, Any]] = {}
+        for fact, observed_at in facts:
+            at = format_timestamp(observed_at)
+            entry = offered.setdefault((fact.key, fact.mac), {"kind": fact.kind, "label": fact.label,
+                                                             "sources": set(), "first": at, "last": at})
+            entry["sources"].add(fact.source)
+            entry["first"], entry["last"] = min(entry["first"], at), max(entry["last"], at)
+        stored = {}
+        for chunk in _chunks(sorted({mac for _, mac in offered})):
+            # INDEXED BY: without statistics the planner would scan the site's every key through the primary key.
+            for row in self.db.query(f"SELECT * FROM device_keys INDEXED BY idx_device_keys_site_mac"
+                                     f" WHERE site = ? AND mac IN ({_marks(chunk)})", [site, *chunk]):
+                stored[(row["key"], row["mac"])] = row
+        seeds, writes = set(), []
+        for (key, mac), entry in offered.items():
+            old = stored.get((key, mac))
+            sources = set(entry["sources"]) | set(json.loads(old["sources"]) if old else ())
+            if old is None or len(sources) > len(json.loads(old["sources"])):
+                seeds.add(mac)   # a new link, or a new way of knowing it (the evidence reads differently)
+            writes.append({"site": site, "key": key, "mac": mac, "kind": entry["kind"], "label": entry["label"],
+                           "sources": _json(sorted(sources)),
+                           "first_seen": min(entry["first"], old["first_seen"]) if old else entry["first"],
+                           "last_seen": max(entry["last"], old["last_seen"]) if old else entry["last"]})
+        self.db.conn.executemany(
+            """
+            INSERT INTO device_keys (site, key, mac, kind, label, sources, first_seen, last_seen)
+            VALUES (:site, :key, :mac, :kind, :label, :sources, :first_seen, :last_seen)
+            ON CONFLICT (site, key, mac) DO UPDATE SET
+                sources = excluded.sources, first_seen = excluded.first_seen, last_seen = excluded.last_seen
+            """,
+            writes,
+        )
+        return seeds
+
+    def _macs_with_keys(self, site: str, macs: Sequence[str]) -> set[str]:
+        found = set()
+        for chunk in _chunks(list(macs)):
+            found.update(row["mac"] for row in self.db.query(
+                f"SELECT DISTINCT mac FROM device_keys INDEXED BY idx_device_keys_site_mac"
+                f" WHERE site = ? AND mac IN ({_marks(chunk)})", [site, *chunk]))
+        return found
+
+    def _regroup(self, site: str, seeds: set[str]) -> set[int]:
+        """Recompute the merged devices around `seeds`; returns the device ids that now hold them.
+
+        The component is everything reachable from the seeds through shared
+        keys and through current membership (a link that no longer holds must
+        be able to split a device), so the rules see every fact that matters.
+        """
+        macs: set[str] = set()
+        keys: set[str] = set()
+        usable: set[str] = set()
+        ids: set[int] = set()
+        frontier = set(seeds)
+        while frontier:
+            macs |= frontier
+            reached: set[str] = set()
+            for chunk in _chunks(sorted(frontier)):
+                found = {row["key"] for row in self.db.query(
+                    f"SELECT DISTINCT key FROM device_keys INDEXED BY idx_device_keys_site_mac"
+                    f" WHERE site = ? AND mac IN ({_marks(chunk)})",
+                    [site, *chunk])} - keys
+                keys |= found
+                for keys_chunk in _chunks(sorted(found)):
+                    for row in self.db.query(
+                            f"SELECT key, count(*) AS macs FROM device_keys WHERE site = ? AND key IN "
+                            f"({_marks(keys_chunk)}) GROUP BY key", [site, *keys_chunk]):
+                        if row["macs"] <= MAX_MACS_PER_KEY:
+                            usable.add(row["key"])
+                        else:
+                            log.warning("site %s: link key %s is on %d MACs; treated as shared, not an identity",
+                                        site, row["key"][:40], row["macs"])
+                    wanted = [key for key in keys_chunk if key in usable]
+                    for inner in _chunks(wanted):
+                        reached.update(row["mac"] for row in self.db.query(
+                            f"SELECT mac FROM device_keys WHERE site = ? AND key IN ({_marks(inner)})",
+                            [site, *inner]))
+                new_ids = {row["device_id"] for row in self.db.query(
+                    f"SELECT device_id FROM devices WHERE site = ? AND mac IN ({_marks(chunk)})", [site, *chunk])
+                } - ids - {None}
+                ids |= new_ids
+                for ids_chunk in _chunks(sorted(new_ids)):
+                    reached.update(row["mac"] for row in self.db.query(
+                        f"SELECT mac FROM devices WHERE device_id IN ({_marks(ids_chunk)})", ids_chunk))
+            frontier = reached - macs
+        current = {}   # only MACs with a device row are devices; a key heard on any other MAC waits for one
+        for chunk in _chunks(sorted(macs)):
+            for row in self.db.query(f"SELECT mac, device_id FROM devices WHERE site = ? AND mac IN ({_marks(chunk)})",
+                                     [site, *chunk]):
+                current[row["mac"]] = row["device_id"]
+        links: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(sorted(usable)):
+            for row in self.db.query(f"SELECT * FROM device_keys WHERE site = ? AND key IN ({_marks(chunk)})",
+                                     [site, *chunk]):
+                link = links.setdefault(row["key"], {"kind": row["kind"], "label": row["label"], "sources": set(),
+                                                     "macs": []})
+                link["sources"].update(json.loads(row["sources"]))
+                link["macs"].append(row["mac"])
+        groups = identity.partition(current, [
+            identity.LinkKey(key=key, kind=link["kind"], label=link["label"], sources=tuple(sorted(link["sources"])),
+                             macs=tuple(link["macs"])) for key, link in links.items()])
+        chosen = identity.assign_ids(groups, current)
+        moves, members, kept = [], [], set()
+        for group, device_id in zip(groups, chosen):
+            if device_id is None:
+                (device_id,) = self._new_device_ids(site, group.macs[:1])
+            kept.add(device_id)
+            moves += [(device_id, site, mac) for mac in group.macs if current[mac] != device_id]
+            members.append((len(group.macs), sum(not is_locally_administered(mac) for mac in group.macs),
+                            _json(list(group.evidence)), device_id))
+        self.db.conn.executemany("UPDATE devices SET device_id = ? WHERE site = ? AND mac = ?", moves)
+        self.db.conn.executemany("UPDATE merged_devices SET macs = ?, stable_macs = ?, link_evidence = ? WHERE id = ?",
+                                 members)
+        for chunk in _chunks(sorted(ids - kept)):   # devices whose every MAC moved to an older device
+            self.db.execute(f"DELETE FROM merged_devices WHERE id IN ({_marks(chunk)})", chunk)
+        if moves:
+            log.debug("site %s: regrouped %d MACs into %d devices", site, len(current), len(groups))
+        return kept
+
+    def _settle(self, touched: set[int], regrouped: set[int], reclassified: set[int],
+                known: dict[int, Device]) -> None:
+        """Keep each device's newest MAC marked (is_primary) and its class current.
+
+        A device of one MAC needs nothing for a plain sighting: its row is
+        the device. Only devices of several MACs, regrouped ones and those
+        whose class changed are read back, so a sweep refreshing thousands of
+        known hosts writes nothing here.
+        """
+        stored = {}
+        for chunk in _chunks(sorted(touched | regrouped)):
+            stored.update((row["id"], row) for row in self.db.query(
+                "SELECT id, macs, device_class, class_evidence, classified_at FROM merged_devices"
+                f" WHERE id IN ({_marks(chunk)})", chunk))
+        reread, classes, primaries = [], [], []
+
+        def class_update(device_id: int, view: Device) -> None:
+            values = (view.device_class, _json_list(view.class_evidence),
+                      format_timestamp(view.classified_at) if view.classified_at else "")
+            old = stored[device_id]
+            if values != (old["device_class"], old["class_evidence"], old["classified_at"]):
+                classes.append((*values, device_id))
+
+        for device_id, row in stored.items():
+            if device_id in regrouped or row["macs"] > 1:
+                reread.append(device_id)
+            elif device_id in reclassified and device_id in known:
+                class_update(device_id, known[device_id])
+        for chunk in _chunks(reread):
+            members: dict[int, list[dict[str, Any]]] = {}
+            for row in self.db.query(f"SELECT * FROM devices WHERE device_id IN ({_marks(chunk)})", chunk):
+                members.setdefault(row["device_id"], []).append(row)
+            for device_id, raw in members.items():
+                view = identity.summarise([_device_from_row(row) for row in raw])
+                class_update(device_id, view)
+                primaries += [(int(row["mac"] == view.mac), row["id"]) for row in raw
+                              if row["is_primary"] != int(row["mac"] == view.mac)]
+        self.db.conn.executemany("UPDATE merged_devices SET device_class = ?, class_evidence = ?, classified_at = ?"
+                                 " WHERE id = ?", classes)
+        self.db.conn.executemany("UPDATE devices SET is_primary = ? WHERE id = ?", primaries)
 
     def _store_network_device(self, site: str, probe: Observation) -> None:
         """Keep the newest SNMP identity of the device, and where its forwarding table puts other MACs."""
@@ -250,10 +516,6 @@ class _Database:
     def _agent_row(self, agent_id: str) -> dict[str, Any] | None:
         return next(self.db.query("SELECT * FROM agents WHERE agent_id = ?", [agent_id]), None)
 
-    def _device(self, site: str, mac: str) -> Device | None:
-        row = next(self.db.query("SELECT * FROM devices WHERE site = ? AND mac = ?", [site, mac]), None)
-        return _device_from_row(row) if row else None
-
     def agent(self, agent_id: str) -> AgentStatus | None:
         row = self._agent_row(agent_id)
         if row is None:
@@ -270,86 +532,160 @@ class _Database:
         sites: dict[str, dict[str, Any]] = {}
 
         def entry(site: str) -> dict[str, Any]:
-            return sites.setdefault(site, {"devices": 0, "locally_administered": 0, "agents": [], "last_seen": ""})
+            return sites.setdefault(site, {"devices": 0, "stable": 0, "locally_administered": 0, "agents": [],
+                                           "last_seen": "", "classes": []})
 
         for row in self.db.query(
-            "SELECT site, count(*) AS devices, sum(locally_administered) AS locally_administered,"
-            " max(last_seen) AS last_seen FROM devices GROUP BY site"
+            "SELECT site, count(*) AS devices, sum(stable_macs > 0) AS stable FROM merged_devices GROUP BY site"
         ):
-            summary = entry(row["site"])
-            summary.update(devices=row["devices"], locally_administered=row["locally_administered"] or 0,
-                           last_seen=row["last_seen"])
+            entry(row["site"]).update(devices=row["devices"], stable=row["stable"] or 0)
+        for row in self.db.query(
+            "SELECT site, sum(locally_administered) AS randomised, max(last_seen) AS last_seen FROM devices"
+            " GROUP BY site"
+        ):
+            entry(row["site"]).update(locally_administered=row["randomised"] or 0, last_seen=row["last_seen"])
+        for row in self.db.query(
+            "SELECT site, CASE device_class WHEN '' THEN 'unknown' ELSE device_class END AS class, count(*) AS devices"
+            " FROM merged_devices GROUP BY site, class ORDER BY site, class"
+        ):
+            entry(row["site"])["classes"].append((row["class"], row["devices"]))
         for row in self.db.query("SELECT site, agent_id, last_seen FROM agents ORDER BY agent_id"):
             summary = entry(row["site"])
             summary["agents"].append(row["agent_id"])
             summary["last_seen"] = max(summary["last_seen"], row["last_seen"])
         return [
             SiteSummary(site=site, devices=s["devices"], locally_administered=s["locally_administered"],
-                        agents=tuple(s["agents"]), last_seen=parse_timestamp(s["last_seen"]) if s["last_seen"] else None)
+                        agents=tuple(s["agents"]),
+                        last_seen=parse_timestamp(s["last_seen"]) if s["last_seen"] else None,
+                        stable_devices=s["stable"], randomised_devices=s["devices"] - s["stable"],
+                        classes=tuple(s["classes"]))
             for site, s in sorted(sites.items())
         ]
 
     def devices_page(self, site: str | None, after: tuple[str, str, str] | None,
                      limit: int) -> tuple[list[Device], tuple[str, str, str] | None]:
-        """One page in (site, numeric IP, MAC) order, and the key to pass as `after` for the next."""
-        where, params = [], []
+        """One page of merged devices in (site, numeric IP, MAC) order of their newest MAC, and the next key."""
+        where, params = ["d.is_primary = 1"], []
         if site is not None:
-            where.append("site = ?")
+            where.append("d.site = ?")
             params.append(site)
         if after is not None:
-            where.append("(site, ip_key, mac) > (?, ?, ?)")
+            where.append("(d.site, d.ip_key, d.mac) > (?, ?, ?)")
             params.extend(after)
-        sql = "SELECT * FROM devices" + (" WHERE " + " AND ".join(where) if where else "")
-        rows = list(self.db.query(sql + " ORDER BY site, ip_key, mac LIMIT ?", [*params, limit]))
+        # One read joins each listed MAC row with its merged row (by primary key).
+        rows = list(self.db.query(
+            "SELECT d.*, m.macs AS merged_macs, m.device_class AS merged_class,"
+            " m.class_evidence AS merged_evidence, m.classified_at AS merged_classified_at,"
+            " m.link_evidence AS merged_links"
+            f" FROM devices AS d LEFT JOIN merged_devices AS m ON m.id = d.device_id WHERE {' AND '.join(where)}"
+            " ORDER BY d.site, d.ip_key, d.mac LIMIT ?", [*params, limit]))
         next_key = (rows[-1]["site"], rows[-1]["ip_key"], rows[-1]["mac"]) if len(rows) == limit else None
-        return [_device_from_row(row) for row in rows], next_key
+        members: dict[int, list[Device]] = {}
+        for chunk in _chunks([row["device_id"] for row in rows if (row["merged_macs"] or 1) > 1]):
+            for row in self.db.query(f"SELECT * FROM devices WHERE device_id IN ({_marks(chunk)})", chunk):
+                members.setdefault(row["device_id"], []).append(_device_from_row(row))
+        devices = []
+        for row in rows:
+            merged = _UNMERGED if row["merged_macs"] is None else {
+                "device_class": row["merged_class"], "class_evidence": row["merged_evidence"],
+                "classified_at": row["merged_classified_at"], "link_evidence": row["merged_links"]}
+            if row["device_id"] in members:
+                shown = identity.summarise(members[row["device_id"]], focus=row["mac"])
+                devices.append(_with_merged(shown, merged))
+            else:   # one MAC: its row and its merged row are the device (built at once; most devices are this)
+                devices.append(_device_from_row(row, merged))
+        return devices, next_key
 
     def device_detail(self, mac: str, site: str | None, history_limit: int) -> DeviceDetail:
         where, params = "mac = ?", [mac]
         if site is not None:
             where, params = "mac = ? AND site = ?", [mac, site]
-        devices = [_device_from_row(row)
-                   for row in self.db.query(f"SELECT * FROM devices WHERE {where} ORDER BY site", params)]
-        history = [
+        devices, groups = [], []
+        for row in list(self.db.query(f"SELECT * FROM devices WHERE {where} ORDER BY site", params)):
+            members = [_device_from_row(member) for member in self.db.query(
+                "SELECT * FROM devices WHERE device_id = ? ORDER BY last_seen DESC, mac DESC", [row["device_id"]])]
+            merged = next(self.db.query("SELECT * FROM merged_devices WHERE id = ?", [row["device_id"]]), _UNMERGED)
+            devices.append(dataclasses.replace(
+                _with_merged(identity.summarise(members, focus=mac), merged),
+                host_facts=self._endpoint_facts(row["site"], [m.mac for m in members])))
+            groups.append((row["site"], [m.mac for m in members]))
+        history = self._history(groups, history_limit)
+        network = []
+        switch_ports = []
+        for device, (device_site, macs) in zip(devices, groups):
+            identities = [self._network_identity(device_site, candidate) for candidate in macs]
+            found = [n for n in identities if n is not None]
+            # The MAC asked about first; else the newest SNMP answer among the device's other MACs.
+            own = [n for n in found if n.mac == mac]
+            if own or found:
+                network.append(own[0] if own else max(found, key=lambda n: n.observed_at))
+            locations = []
+            for chunk in _chunks(macs[:HISTORY_MACS]):
+                locations += [
+                    SwitchPortLocation(site=r["site"], end_mac=r["end_mac"], switch_mac=r["switch_mac"],
+                                       seen_at=parse_timestamp(r["seen_at"]), switch_name=r["switch_name"] or "",
+                                       switch_address=r["switch_address"] or "", port_name=r["port_name"] or "",
+                                       if_index=r["if_index"] or 0, vlan=r["vlan"] or 0,
+                                       macs_on_port=r["macs_on_port"] or 0)
+                    for r in self.db.query(f"SELECT * FROM switch_ports WHERE site = ? AND end_mac IN "
+                                           f"({_marks(chunk)})", [device_site, *chunk])
+                ]
+            chosen = access_port(locations)
+            if chosen is not None:
+                switch_ports.append(dataclasses.replace(chosen, end_mac=mac))
+        return DeviceDetail(devices=tuple(devices), history=tuple(history), network=tuple(network),
+                            switch_ports=tuple(switch_ports))
+
+    def _history(self, groups: Sequence[tuple[str, Sequence[str]]], limit: int) -> list[HistoryEntry]:
+        """Newest observations of every MAC of the devices found (at most HISTORY_MACS newest MACs each)."""
+        if not groups:
+            return []
+        clauses, params = [], []
+        for site, macs in groups:
+            shown = list(macs[:HISTORY_MACS])
+            clauses.append(f"(site = ? AND mac IN ({_marks(shown)}))")
+            params += [site, *shown]
+        return [
             HistoryEntry(site=row["site"], agent_id=row["agent_id"], sequence=row["sequence"], kind=row["kind"],
                          mac=row["mac"], observed_at=parse_timestamp(row["observed_at"]),
                          received_at=parse_timestamp(row["received_at"]), data=json.loads(row["data"]))
             for row in self.db.query(
-                f"SELECT * FROM observations WHERE {where} ORDER BY observed_at DESC, id DESC LIMIT ?",
-                [*params, history_limit],
+                f"SELECT * FROM observations WHERE {' OR '.join(clauses)} ORDER BY observed_at DESC, id DESC LIMIT ?",
+                [*params, limit],
             )
         ]
-        network = []
-        switch_ports = []
-        for device in devices:
-            row = next(iter(self.db.query("SELECT * FROM network_devices WHERE site = ? AND mac = ?",
-                                          [device.site, device.mac])), None)
-            if row is not None:
-                network.append(NetworkIdentity(
-                    site=row["site"], mac=row["mac"], address=row["address"] or "",
-                    observed_at=parse_timestamp(row["observed_at"]),
-                    **{key: row[key] or "" for key in ("vendor", "model", "serial", "firmware", "hardware_revision",
-                                                       "device_class", "sys_name", "sys_descr", "sys_object_id",
-                                                       "location")},
-                    port_count=row["port_count"] or 0,
-                    ports=tuple(PortState(**p) for p in json.loads(row["ports"] or "[]")),
-                    errors=tuple(json.loads(row["errors"] or "[]")),
-                    evidence=tuple(json.loads(row["evidence"] or "[]")),
-                ))
-            locations = [
-                SwitchPortLocation(site=r["site"], end_mac=r["end_mac"], switch_mac=r["switch_mac"],
-                                   seen_at=parse_timestamp(r["seen_at"]), switch_name=r["switch_name"] or "",
-                                   switch_address=r["switch_address"] or "", port_name=r["port_name"] or "",
-                                   if_index=r["if_index"] or 0, vlan=r["vlan"] or 0,
-                                   macs_on_port=r["macs_on_port"] or 0)
-                for r in self.db.query("SELECT * FROM switch_ports WHERE site = ? AND end_mac = ?",
-                                       [device.site, device.mac])
-            ]
-            chosen = access_port(locations)
-            if chosen is not None:
-                switch_ports.append(chosen)
-        return DeviceDetail(devices=tuple(devices), history=tuple(history), network=tuple(network),
-                            switch_ports=tuple(switch_ports))
+
+    def _endpoint_facts(self, site: str, macs: Sequence[str]) -> dict[str, Any] | None:
+        """The newest host facts of the endpoint agent(s) that reported these MACs as their own, if any."""
+        agents = set()
+        for chunk in _chunks(list(macs)):
+            agents.update(row["label"] for row in self.db.query(
+                f"SELECT DISTINCT label FROM device_keys INDEXED BY idx_device_keys_site_mac"
+                f" WHERE site = ? AND kind = ? AND mac IN ({_marks(chunk)})",
+                [site, identity.KIND_HOST, *chunk]))
+        if not agents:
+            return None
+        chunk = sorted(agents)[:CHUNK]
+        row = next(self.db.query(
+            f"SELECT host_facts FROM agents WHERE agent_id IN ({_marks(chunk)}) AND host_facts IS NOT NULL"
+            " ORDER BY host_facts_at DESC LIMIT 1", chunk), None)
+        return json.loads(row["host_facts"]) if row else None
+
+    def _network_identity(self, site: str, mac: str) -> NetworkIdentity | None:
+        row = next(iter(self.db.query("SELECT * FROM network_devices WHERE site = ? AND mac = ?", [site, mac])), None)
+        if row is None:
+            return None
+        return NetworkIdentity(
+            site=row["site"], mac=row["mac"], address=row["address"] or "",
+            observed_at=parse_timestamp(row["observed_at"]),
+            **{key: row[key] or "" for key in ("vendor", "model", "serial", "firmware", "hardware_revision",
+                                               "device_class", "sys_name", "sys_descr", "sys_object_id",
+                                               "location")},
+            port_count=row["port_count"] or 0,
+            ports=tuple(PortState(**p) for p in json.loads(row["ports"] or "[]")),
+            errors=tuple(json.loads(row["errors"] or "[]")),
+            evidence=tuple(json.loads(row["evidence"] or "[]")),
+        )
 
     def count_observations(self) -> int:
         return self.db["observations"].count
@@ -361,13 +697,41 @@ class _Database:
         return self.db.journal_mode
 
 
-def _device_from_row(row: dict[str, Any]) -> Device:
+def _device_from_row(row: dict[str, Any], merged: dict[str, Any] | None = None) -> Device:
+    """One (site, MAC) row; with its merged_devices row, the whole device when it has that one MAC."""
+    source = merged if merged is not None else row
     return Device(
         site=row["site"], mac=row["mac"], ip=row["ip"], vendor=row["vendor"],
         locally_administered=bool(row["locally_administered"]), hostname=row["hostname"],
         first_seen=parse_timestamp(row["first_seen"]), last_seen=parse_timestamp(row["last_seen"]),
-        sources=tuple(json.loads(row["sources"])),
+        sources=_tuple_from_json(row["sources"]), device_class=source["device_class"],
+        class_evidence=_tuple_from_json(source["class_evidence"]),
+        classified_at=parse_timestamp(source["classified_at"]) if source["classified_at"] else None,
+        device_id=str(row["device_id"]) if row["device_id"] is not None else "",
+        link_evidence=_tuple_from_json(merged["link_evidence"]) if merged is not None else (),
     )
+
+
+# What a MAC row stands for without a merged_devices row (never expected: both are written in one transaction).
+_UNMERGED = {"macs": 1, "device_class": "", "class_evidence": "[]", "classified_at": "", "link_evidence": "[]"}
+
+
+def _with_merged(view: Device, merged: dict[str, Any]) -> Device:
+    """A device view with what its merged_devices row holds: the class of the whole device and why it is one."""
+    return dataclasses.replace(
+        view, linked_macs=view.linked_macs[:MAX_LINKED_MACS], device_class=merged["device_class"],
+        class_evidence=_tuple_from_json(merged["class_evidence"]),
+        classified_at=parse_timestamp(merged["classified_at"]) if merged["classified_at"] else None,
+        link_evidence=_tuple_from_json(merged["link_evidence"]),
+    )
+
+
+def _chunks(items: Sequence[T], size: int = CHUNK) -> list[Sequence[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _marks(items: Sequence[Any]) -> str:
+    return ", ".join("?" * len(items))
 
 
 class Store:

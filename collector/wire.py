@@ -10,20 +10,37 @@ from __future__ import annotations
 import collections
 import ipaddress
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import Any
 
-from google.protobuf.json_format import MessageToDict
+from google.protobuf.json_format import MessageToDict, ParseDict
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from headcount.v1 import inventory_pb2 as pb
 
 from .errors import InvalidHelloError, InvalidMacError, InvalidObservationError
-from .model import (AgentIdentity, Device, DeviceDetail, DeviceSighting, HistoryEntry, IngestOutcome, IngestStatus,
-                    NetworkIdentity, Observation, Rejection, SiteSummary, SwitchPortLocation, is_unicast,
+from .identity import is_generic_name, is_pseudonym, normalise_name
+from .model import (AgentIdentity, Classification, Device, DeviceDetail, DeviceSighting, HistoryEntry, IngestOutcome,
+                    IngestStatus, NetworkIdentity, Observation, Rejection, SiteSummary, SwitchPortLocation, is_unicast,
                     normalize_mac)
 
 MAX_NAME_LENGTH = 200   # agent ids and site names end up in tables and terminal columns
+# Bounds on what one observation may carry: generous for any real device, small
+# enough that a broken or hostile agent cannot fill the database or the screen.
+MAX_HOSTNAME_LENGTH = 255          # a DNS name
+MAX_DHCP_OPTION_BYTES = 255        # a DHCP option's length is one byte
+MAX_TOKEN_LENGTH = 32              # class names, message types, name policies
+MAX_EVIDENCE_LINES = 50
+MAX_EVIDENCE_LENGTH = 500
+MAX_ADDRESSES = 64
+MAX_TXT_ENTRIES = 256
+MAX_HOST_INTERFACES = 1024
+NAME_POLICIES = ("", "keep", "pseudonymise", "drop")
+AGENT_MODES = ("", "site", "endpoint")
+DHCP_SOURCES = ("", "client", "server")
+_TOKEN = re.compile(r"[a-z0-9_]{1,%d}" % MAX_TOKEN_LENGTH)
 MAX_REASONS_IN_ACK = 3
 MAX_ACK_DETAIL = 500
 
@@ -60,8 +77,11 @@ def identity_from_hello(hello: pb.Hello) -> AgentIdentity:
         if len(value) > MAX_NAME_LENGTH:
             raise InvalidHelloError(f"Hello.agent.{name} is {len(value)} characters long; at most {MAX_NAME_LENGTH}")
         fields[name] = value
+    # A mode newer than this collector is not a reason to refuse the agent's
+    # data: it is stored as a site agent (its host facts count no device).
+    mode = agent.mode.strip() if agent.mode.strip() in AGENT_MODES else ""
     return AgentIdentity(agent_id=fields["agent_id"], site=fields["site"], version=agent.version,
-                         hostname=agent.hostname, scanners=tuple(agent.scanners))
+                         hostname=agent.hostname, scanners=tuple(agent.scanners), mode=mode)
 
 
 def observations_from_batch(batch: pb.Batch, received_at: datetime) -> tuple[list[Observation], list[Rejection]]:
@@ -85,44 +105,244 @@ def observation_from_message(message: pb.Observation, received_at: datetime) -> 
         raise InvalidObservationError(f"{kind}: observed_at is not a usable time ({exc})") from exc
     body = getattr(message, kind)
     data = MessageToDict(body, preserving_proto_field_name=True)
-    mac, sighting = "", None
+    common = dict(kind=kind, observed_at=observed_at, scanner=_short(message.scanner, "scanner") or kind,
+                  classification=_classification(message), name_policy=_name_policy(message.name_policy))
+    if common["classification"] is not None:
+        data["classification"] = {"device_class": common["classification"].device_class,
+                                  "evidence": list(common["classification"].evidence)}
+    if common["name_policy"]:
+        data["name_policy"] = common["name_policy"]
+    policy = common["name_policy"]
     if kind == "arp":
         mac = _unicast_mac(body.mac, "arp.mac")
-        sighting = DeviceSighting(mac=mac, ip=_ipv4(body.ip, "arp.ip", required=True), vendor=body.vendor.strip())
-    elif kind == "dhcp":
-        mac = _unicast_mac(body.mac, "dhcp.mac")
-        sighting = DeviceSighting(mac=mac, ip=_ipv4(body.ip, "dhcp.ip", required=False),
-                                  hostname=body.hostname.strip())
-    elif kind == "snmp":
-        # A device that answered SNMP is a device at the site; its MAC comes from
-        # the ARP sweep or its own interfaces. Without one it cannot be keyed.
-        if not body.mac:
-            raise InvalidObservationError(
-                f"snmp: the device at {body.address or '?'} has no MAC (no ARP entry and no interface MAC)")
-        mac = _unicast_mac(body.mac, "snmp.mac")
-        host = body.address.rsplit(":", 1)[0].strip("[]") if body.address.count(":") == 1 or \
-            body.address.startswith("[") else body.address
-        ip = _ipv4(host, "snmp.address", required=False) if _looks_ipv4(host) else ""
-        sighting = DeviceSighting(mac=mac, ip=ip, vendor=body.vendor.strip(), hostname=body.system.name.strip())
-        learned = []
-        for entry in body.arp_entries:
-            try:
-                learned_mac = _unicast_mac(entry.mac, "snmp.arp_entries.mac")
-                learned_ip = _ipv4(entry.ip, "snmp.arp_entries.ip", required=True)
-            except InvalidObservationError:
-                continue   # one odd row in a router's ARP table costs only that row
-            learned.append(DeviceSighting(mac=learned_mac, ip=learned_ip))
-        if mac:
-            data["mac"] = mac
-        return Observation(kind=kind, observed_at=observed_at, scanner=message.scanner.strip() or kind, data=data,
-                           mac=mac, sighting=sighting, learned=tuple(learned))
-    elif kind == "mdns" and body.mac:
-        mac = _unicast_mac(body.mac, "mdns.mac")
-        sighting = DeviceSighting(mac=mac, hostname=body.host.strip().rstrip("."), creates_device=False)
-    if mac:
+        sighting = DeviceSighting(mac=mac, ip=_ipv4(body.ip, "arp.ip", required=True),
+                                  vendor=_short(body.vendor, "arp.vendor"))
         data["mac"] = mac
-    return Observation(kind=kind, observed_at=observed_at, scanner=message.scanner.strip() or kind, data=data,
-                       mac=mac, sighting=sighting)
+        return Observation(**common, data=data, mac=mac, sighting=sighting)
+    if kind == "dhcp":
+        return _dhcp(body, data, common, policy)
+    if kind == "mdns":
+        return _mdns(body, data, common, policy)
+    if kind == "host":
+        return _host(body, data, common, policy)
+    return _snmp(body, data, common)
+
+
+def _dhcp(body: pb.DhcpSighting, data: dict[str, Any], common: dict[str, Any], policy: str) -> Observation:
+    mac = _unicast_mac(body.mac, "dhcp.mac")
+    ip = _ipv4(body.ip, "dhcp.ip", required=False)
+    _ipv4(body.requested_ip, "dhcp.requested_ip", required=False)
+    hostname = _name(body.hostname, "dhcp.hostname", policy, data, "hostname")
+    _short(body.vendor_class, "dhcp.vendor_class", MAX_DHCP_OPTION_BYTES)
+    if len(body.client_id) > MAX_DHCP_OPTION_BYTES:
+        raise InvalidObservationError(f"dhcp.client_id is {len(body.client_id)} bytes; a DHCP option holds at most "
+                                      f"{MAX_DHCP_OPTION_BYTES}")
+    client_id = bytes(body.client_id)
+    if client_id and not _client_id_allowed(client_id, policy):
+        client_id = b""
+        data.pop("client_id", None)
+        data.setdefault("withheld_names", []).append("dhcp.client_id")
+    if len(body.parameter_request_list) > MAX_DHCP_OPTION_BYTES or any(
+            code > 255 for code in body.parameter_request_list):
+        raise InvalidObservationError("dhcp.parameter_request_list: expected at most 255 option codes, each 0..255")
+    _short(body.message_type, "dhcp.message_type", MAX_TOKEN_LENGTH)
+    if body.source not in DHCP_SOURCES:
+        raise InvalidObservationError(f"dhcp.source: {_shown(body.source)} is not \"client\" or \"server\"")
+    if client_id:
+        data["client_id"] = client_id_text(client_id)   # MessageToDict would give base64
+    data["mac"] = mac
+    return Observation(**common, data=data, mac=mac, client_id=client_id,
+                       sighting=DeviceSighting(mac=mac, ip=ip, hostname=hostname))
+
+
+def _mdns(body: pb.MdnsService, data: dict[str, Any], common: dict[str, Any], policy: str) -> Observation:
+    host = _name(body.host, "mdns.host", policy, data, "host")
+    # Instance names keep their shape around a pseudonym ("<mac>@p:...", "p:... [mac]"): bounded, not policed.
+    _short(body.instance_name, "mdns.instance_name", MAX_HOSTNAME_LENGTH)
+    _short(body.service_type, "mdns.service_type", MAX_HOSTNAME_LENGTH)
+    if body.port > 65535:
+        raise InvalidObservationError(f"mdns.port: {body.port} is not a port (0..65535)")
+    if len(body.addresses) > MAX_ADDRESSES:
+        raise InvalidObservationError(f"mdns.addresses: {len(body.addresses)} addresses; at most {MAX_ADDRESSES}")
+    for address in body.addresses:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError as exc:
+            raise InvalidObservationError(f"mdns.addresses: {_shown(address)} is not an IP address") from exc
+    if len(body.txt) > MAX_TXT_ENTRIES or any(len(t.key) > MAX_DHCP_OPTION_BYTES or len(t.value) > MAX_DHCP_OPTION_BYTES
+                                              for t in body.txt):
+        raise InvalidObservationError(f"mdns.txt: at most {MAX_TXT_ENTRIES} entries of at most "
+                                      f"{MAX_DHCP_OPTION_BYTES} bytes each")
+    if not body.mac:
+        # Which device answered is unknown; kept as history only. Binding it
+        # to a MAC by IP address here would trust a stale address map.
+        return Observation(**common, data=data)
+    mac = _unicast_mac(body.mac, "mdns.mac")
+    data["mac"] = mac
+    return Observation(**common, data=data, mac=mac,
+                       sighting=DeviceSighting(mac=mac, hostname=host.rstrip("."), creates_device=False))
+
+
+def _host(body: pb.HostFacts, data: dict[str, Any], common: dict[str, Any], policy: str) -> Observation:
+    hostname = _name(body.hostname, "host.hostname", policy, data, "hostname")
+    if len(body.interfaces) > MAX_HOST_INTERFACES:
+        raise InvalidObservationError(f"host.interfaces: {len(body.interfaces)} interfaces; at most "
+                                      f"{MAX_HOST_INTERFACES}")
+    sightings: dict[str, DeviceSighting] = {}
+    for interface in body.interfaces:
+        try:
+            mac = normalize_mac(interface.mac)
+        except InvalidMacError:
+            continue   # loopback and tunnels have no MAC; one odd interface costs only itself
+        if not is_unicast(mac) or is_virtual_interface(interface.name) or mac in sightings:
+            continue
+        sightings[mac] = DeviceSighting(mac=mac, ip=_first_ipv4(interface.addresses), hostname=hostname)
+    own = tuple(sightings.values())
+    # An endpoint's facts are about one counted device: its history is filed
+    # under its first interface so that `headcount device MAC` shows it.
+    mac = own[0].mac if body.endpoint and own else ""
+    return Observation(**common, data=data, mac=mac, endpoint=body.endpoint, host_sightings=own)
+
+
+def _snmp(body: pb.SnmpDevice, data: dict[str, Any], common: dict[str, Any]) -> Observation:
+    # A device that answered SNMP is a device at the site; its MAC comes from
+    # the ARP sweep or its own interfaces. Without one it cannot be keyed.
+    if not body.mac:
+        raise InvalidObservationError(
+            f"snmp: the device at {body.address or '?'} has no MAC (no ARP entry and no interface MAC)")
+    mac = _unicast_mac(body.mac, "snmp.mac")
+    host = body.address.rsplit(":", 1)[0].strip("[]") if body.address.count(":") == 1 or \
+        body.address.startswith("[") else body.address
+    ip = _ipv4(host, "snmp.address", required=False) if _looks_ipv4(host) else ""
+    sighting = DeviceSighting(mac=mac, ip=ip, vendor=body.vendor.strip(), hostname=body.system.name.strip())
+    learned = []
+    for entry in body.arp_entries:
+        try:
+            learned_mac = _unicast_mac(entry.mac, "snmp.arp_entries.mac")
+            learned_ip = _ipv4(entry.ip, "snmp.arp_entries.ip", required=True)
+        except InvalidObservationError:
+            continue   # one odd row in a router's ARP table costs only that row
+        learned.append(DeviceSighting(mac=learned_mac, ip=learned_ip))
+    refreshed = {}
+    for entry in body.fdb:
+        if entry.status not in ("learned", ""):
+            continue   # the switch's own and management addresses are not end devices
+        try:
+            fdb_mac = normalize_mac(entry.mac)
+        except InvalidMacError:
+            continue
+        if is_unicast(fdb_mac) and fdb_mac != mac:
+            refreshed.setdefault(fdb_mac, DeviceSighting(mac=fdb_mac, creates_device=False))
+    data["mac"] = mac
+    return Observation(**common, data=data, mac=mac, sighting=sighting, learned=tuple(learned),
+                       refreshed=tuple(refreshed.values()))
+
+
+# Interfaces that never carry the machine onto the school LAN (containers,
+# VMs, VPNs, Apple's peer-to-peer Wi-Fi): their MACs would only add noise.
+VIRTUAL_INTERFACE_PREFIXES = ("lo", "docker", "veth", "br-", "virbr", "vmnet", "vboxnet", "tun", "tap", "wg", "zt",
+                              "utun", "awdl", "llw", "vethernet", "anpi", "ap1", "bridge")
+
+
+def is_virtual_interface(name: str) -> bool:
+    return name.strip().casefold().startswith(VIRTUAL_INTERFACE_PREFIXES)
+
+
+def client_id_text(client_id: bytes) -> str:
+    """DHCP option 61 for people: printable text as it is (a pseudonym, a text id), else hex pairs."""
+    try:
+        text = client_id.decode("ascii")
+    except UnicodeDecodeError:
+        text = ""
+    if text and text.isprintable():
+        return text
+    return client_id.hex(":")
+
+
+def _first_ipv4(addresses: Sequence[str]) -> str:
+    for address in addresses:
+        try:
+            interface = ipaddress.ip_interface(address)
+        except ValueError:
+            continue
+        if interface.version == 4 and not interface.ip.is_loopback and not interface.ip.is_link_local:
+            return str(interface.ip)
+    return ""
+
+
+def _classification(message: pb.Observation) -> Classification | None:
+    if not message.HasField("classification"):
+        return None
+    device_class = message.classification.device_class.strip()
+    if device_class and not _TOKEN.fullmatch(device_class):
+        raise InvalidObservationError(f"classification.device_class: {_shown(device_class)} is not a class name "
+                                      f"(lower-case letters, digits and _, at most {MAX_TOKEN_LENGTH})")
+    evidence = message.classification.evidence
+    if len(evidence) > MAX_EVIDENCE_LINES:
+        raise InvalidObservationError(f"classification.evidence: {len(evidence)} lines; at most {MAX_EVIDENCE_LINES}")
+    for line in evidence:
+        if len(line) > MAX_EVIDENCE_LENGTH:
+            raise InvalidObservationError(f"classification.evidence: a line of {len(line)} characters; at most "
+                                          f"{MAX_EVIDENCE_LENGTH}")
+    return Classification(device_class=device_class or "unknown", evidence=tuple(evidence))
+
+
+def _name_policy(text: str) -> str:
+    if text not in NAME_POLICIES:
+        raise InvalidObservationError(f"name_policy: {_shown(text)} is not one of {', '.join(NAME_POLICIES[1:])}")
+    return text
+
+
+def _name(text: str, field_name: str, policy: str, data: dict[str, Any], key: str) -> str:
+    """A personal name as the site's policy left it: a pseudonym, a generic name, "" or (policy keep) the name.
+
+    The district database must never hold a name the school chose not to
+    send: a name that arrives where the agent says it sent none (an agent
+    bug, or a policy the agent and collector disagree on) is withheld here,
+    from the sighting and from the stored history alike, and the
+    observation is kept; `withheld_names` in its history says so.
+    """
+    name = text.strip()
+    if len(name) > MAX_HOSTNAME_LENGTH:
+        raise InvalidObservationError(f"{field_name} is {len(name)} characters long; at most {MAX_HOSTNAME_LENGTH}")
+    if any(not character.isprintable() for character in name):
+        raise InvalidObservationError(f"{field_name}: {_shown(name)} contains control characters")
+    if name and (policy == "drop" or policy == "pseudonymise" and not _pseudonym_or_generic(name)):
+        data[key] = ""
+        data.setdefault("withheld_names", []).append(field_name)
+        return ""
+    return name
+
+
+def _client_id_allowed(client_id: bytes, policy: str) -> bool:
+    """Whether option 61 may be stored under the policy: the agent keeps a type-1 MAC id and generic text as
+    they are, turns every other id into a pseudonym under pseudonymise, and empties it under drop."""
+    if policy not in ("pseudonymise", "drop") or (len(client_id) == 7 and client_id[0] == 1):
+        return True
+    if policy == "drop":
+        return False
+    body = client_id[1:] if client_id[0] == 0 else client_id
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return text.isprintable() and _pseudonym_or_generic(text)
+
+
+def _pseudonym_or_generic(name: str) -> bool:
+    normalised = normalise_name(name)
+    return is_pseudonym(normalised) or is_generic_name(normalised)
+
+
+def _short(text: str, field_name: str, limit: int = MAX_HOSTNAME_LENGTH) -> str:
+    value = text.strip()
+    if len(value) > limit:
+        raise InvalidObservationError(f"{field_name} is {len(value)} characters long; at most {limit}")
+    return value
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def _looks_ipv4(text: str) -> bool:
@@ -152,8 +372,7 @@ def _ipv4(text: str, field_name: str, *, required: bool) -> str:
     try:
         return str(ipaddress.IPv4Address(text))
     except ValueError as exc:
-        shown = text if len(text) <= 40 else text[:37] + "..."
-        raise InvalidObservationError(f"{field_name}: {shown!r} is not an IPv4 address") from exc
+        raise InvalidObservationError(f"{field_name}: {_shown(text)} is not an IPv4 address") from exc
 
 
 def describe_rejections(rejections: Sequence[Rejection], total: int) -> str:
@@ -191,16 +410,26 @@ def heartbeat_ack_message(received_at: datetime) -> pb.CollectorMessage:
 
 
 def device_message(device: Device) -> pb.Device:
-    return pb.Device(
+    message = pb.Device(
         site=device.site, mac=device.mac, ip=device.ip, vendor=device.vendor,
         locally_administered=device.locally_administered, first_seen=timestamp(device.first_seen),
         last_seen=timestamp(device.last_seen), sources=list(device.sources), hostname=device.hostname,
+        device_class=device.device_class or ("unknown" if device.device_id else ""),
+        class_evidence=list(device.class_evidence), device_id=device.device_id,
+        linked_macs=list(device.linked_macs), link_evidence=list(device.link_evidence),
     )
+    if device.host_facts is not None:
+        # Stored as the agent sent it; fields this collector does not know are skipped, not fatal.
+        ParseDict(device.host_facts, message.host, ignore_unknown_fields=True)
+    return message
 
 
 def site_message(summary: SiteSummary) -> pb.SiteSummary:
     message = pb.SiteSummary(site=summary.site, devices=summary.devices,
-                             locally_administered=summary.locally_administered, agents=list(summary.agents))
+                             locally_administered=summary.locally_administered, agents=list(summary.agents),
+                             stable_devices=summary.stable_devices, randomised_devices=summary.randomised_devices,
+                             classes=[pb.ClassCount(device_class=name, devices=count)
+                                      for name, count in summary.classes])
     if summary.last_seen is not None:
         message.last_seen.CopyFrom(timestamp(summary.last_seen))
     return message

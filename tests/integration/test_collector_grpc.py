@@ -326,7 +326,9 @@ def test_headcount_cli_reads_a_real_collector_process(tmp_path):
             (SCHOOL, "3c:22:fb:00:00:01", "198.51.100.1"), (SCHOOL, "da:a1:19:00:00:07", "198.51.100.7"),
             (SCHOOL, "3c:22:fb:00:00:0a", "198.51.100.10")]
         assert set(devices[0]) == {"site", "mac", "ip", "vendor", "locally_administered", "first_seen", "last_seen",
-                                   "sources", "hostname"}
+                                   "sources", "hostname", "device_id", "device_class", "macs", "linked_macs"}
+        assert (devices[0]["device_class"], devices[0]["macs"], devices[0]["linked_macs"]) == ("unknown", 1, [])
+        assert len({d["device_id"] for d in devices}) == 3
         assert devices[1]["locally_administered"] is True and devices[1]["vendor"] == ""
         assert devices[0]["first_seen"] == "2026-11-22T08:30:00.000000Z" and devices[0]["sources"] == ["arp"]
 
@@ -338,8 +340,8 @@ def test_headcount_cli_reads_a_real_collector_process(tmp_path):
 
         table = headcount("devices", "--collector", address)
         assert table.returncode == 0
-        assert table.stdout.splitlines()[0].split() == ["SITE", "MAC", "IP", "VENDOR", "RANDOMISED", "FIRST", "SEEN",
-                                                        "LAST", "SEEN"]
+        assert table.stdout.splitlines()[0].split() == ["SITE", "MAC", "IP", "VENDOR", "CLASS", "MACS", "RANDOMISED",
+                                                        "FIRST", "SEEN", "LAST", "SEEN"]
         assert "3 devices at 1 site" in table.stdout
 
         detail = headcount("device", "DA-A1-19-00-00-07", "--collector", address)
@@ -411,3 +413,105 @@ def test_collector_refuses_bad_settings_with_one_line_and_exit_2(tmp_path, args,
     errors = [line for line in result.stderr.splitlines() if line.startswith("headcount-collector:")]
     assert len(errors) == 1 and message in errors[0], result.stderr
     assert "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------- one device, one record
+
+
+ROTATING = ["da:a1:19:00:00:01", "6e:11:22:33:44:02", "2a:bb:cc:dd:ee:03", "ae:01:02:03:04:04", "fa:99:88:77:66:05"]
+DUID = bytes.fromhex("ff6b1c29d4000100012c3a4b5c6d7e")
+IPAD = pb.Classification(device_class="ipad", evidence=["dhcp fingerprint 1,121,3,6,15 -> ipad (+4)"])
+
+
+def rotating_ipad(day: int) -> list[pb.Observation]:
+    mac, at, ip = ROTATING[day], AT + timedelta(days=day), f"198.51.100.{50 + day}"
+    return [arp(mac, ip, at, vendor=""),
+            pb.Observation(observed_at=stamp(at), scanner="passive", classification=IPAD, name_policy="keep",
+                           dhcp=pb.DhcpSighting(mac=mac, ip=ip, hostname="Janes-iPad", client_id=DUID,
+                                                parameter_request_list=[1, 121, 3, 6, 15], message_type="REQUEST",
+                                                source="client")),
+            pb.Observation(observed_at=stamp(at), scanner="mdns", name_policy="keep",
+                           mdns=pb.MdnsService(service_type="_companion-link._tcp.local.", host="janes-ipad.local.",
+                                               port=49152, addresses=[ip], mac=mac))]
+
+
+def endpoint_hello() -> pb.AgentMessage:
+    return pb.AgentMessage(hello=pb.Hello(agent=pb.AgentIdentity(
+        agent_id="lab-pc-07", site=SCHOOL, version="0.1.0", hostname="lab-pc-07", scanners=["hostfacts"],
+        mode="endpoint")))
+
+
+def endpoint_facts() -> pb.Observation:
+    return pb.Observation(observed_at=stamp(AT), scanner="hostfacts", host=pb.HostFacts(
+        hostname="lab-pc-07", os="Linux", os_release="Debian GNU/Linux 12", endpoint=True, reboot_count=9,
+        reboots_last_30_days=2, boot_time=stamp(AT - timedelta(hours=3)),
+        disks=[pb.Disk(mountpoint="/", total_bytes=100 * 2**30, used_bytes=25 * 2**30)],
+        battery=pb.Battery(present=True, percent=90, design_capacity=50_000_000, full_capacity=40_000_000),
+        interfaces=[pb.HostInterface(name="eth0", mac="3c:22:fb:00:00:0a", addresses=["198.51.100.10/24"]),
+                    pb.HostInterface(name="wlan0", mac="3c:22:fb:00:00:0b")]))
+
+
+async def run_headcount(*args: str) -> tuple[int, str, str]:
+    """The CLI as a process, without blocking the event loop the in-process server answers on."""
+    process = await asyncio.create_subprocess_exec(*HEADCOUNT, *args, stdout=asyncio.subprocess.PIPE,
+                                                   stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    return process.returncode, out.decode(), err.decode()
+
+
+def test_a_device_with_rotating_macs_is_one_device_over_grpc_and_in_the_cli(tmp_path):
+    async def scenario():
+        async with collector(tmp_path) as (_, address, _):
+            # The site agent sweeps: two desktops, the iPad on five days with five private MACs.
+            await deliver(address, batch(1, *SWEEP[:2]), *(batch(2 + day, *rotating_ipad(day)) for day in range(5)))
+            # The lab PC at 198.51.100.10 runs an endpoint agent: its facts join its ARP-seen row.
+            await deliver(address, batch(1, endpoint_facts()), agent=endpoint_hello())
+            async with grpc.aio.insecure_channel(address) as channel:
+                query = pb_grpc.QueryStub(channel)
+                sites = await query.ListSites(pb.ListSitesRequest(), timeout=10)
+                listing = [d async for d in query.ListDevices(pb.ListDevicesRequest(site=SCHOOL), timeout=10)]
+                ipad = await query.GetDevice(pb.GetDeviceRequest(mac=ROTATING[1]), timeout=10)
+                lab_pc = await query.GetDevice(pb.GetDeviceRequest(mac="3c:22:fb:00:00:0b"), timeout=10)
+            cli_device = await run_headcount("device", ROTATING[0], "--collector", address)
+            cli_sites = await run_headcount("sites", "--collector", address)
+            cli_json = await run_headcount("devices", "--collector", address, "--format", "json")
+            cli_lab = await run_headcount("device", "3c:22:fb:00:00:0a", "--collector", address, "--format", "json")
+            return sites, listing, ipad, lab_pc, cli_device, cli_sites, cli_json, cli_lab
+
+    sites, listing, ipad, lab_pc, cli_device, cli_sites, cli_json, cli_lab = asyncio.run(scenario())
+    (site,) = sites.sites
+    assert (site.devices, site.stable_devices, site.randomised_devices, site.locally_administered) == (3, 2, 1, 5)
+    assert [(c.device_class, c.devices) for c in site.classes] == [("ipad", 1), ("unknown", 2)]
+    assert [(d.mac, 1 + len(d.linked_macs), d.device_class) for d in listing] == [
+        ("3c:22:fb:00:00:01", 1, "unknown"), ("3c:22:fb:00:00:0a", 2, "unknown"), (ROTATING[4], 5, "ipad")]
+
+    (device,) = ipad.devices
+    assert device.mac == ROTATING[1] and set(device.linked_macs) == set(ROTATING) - {ROTATING[1]}
+    assert device.device_id == listing[2].device_id and list(device.class_evidence) == list(IPAD.evidence)
+    assert [line.split(" link")[0] for line in device.link_evidence] == [
+        "dhcp client id ff:6b:1c:29:d4:00:01:00:01:2c:3a:4b:5c:6d:7e", "dhcp hostname and mdns host janes-ipad"]
+    assert {h.kind for h in ipad.history} == {"arp", "dhcp", "mdns"}
+    assert {json.loads(h.data_json)["mac"] for h in ipad.history} == set(ROTATING)
+
+    (pc,) = lab_pc.devices
+    assert list(pc.linked_macs) == ["3c:22:fb:00:00:0a"] and pc.ip == "198.51.100.10"
+    assert pc.host.hostname == "lab-pc-07" and pc.host.reboot_count == 9 and pc.host.endpoint
+
+    code, out, err = cli_device
+    assert code == 0, err
+    assert "  CLASS       ipad" in out and "dhcp fingerprint 1,121,3,6,15 -> ipad (+4)" in out
+    assert "  DEVICE      " in out and "(5 MACs)" in out
+    assert all(mac in out for mac in ROTATING) and "  WHY         dhcp client id ff:6b:1c" in out
+    code, out, err = cli_sites
+    assert code == 0, err
+    assert out.splitlines()[1].split()[:5] == [SCHOOL, "3", "2", "1", "5"]
+    assert "devices by class:" in out and out.splitlines()[-1].split() == [SCHOOL, "1", "2"]
+    code, out, err = cli_json
+    assert code == 0, err
+    assert [(d["mac"], d["macs"], d["device_class"]) for d in json.loads(out)] == [
+        ("3c:22:fb:00:00:01", 1, "unknown"), ("3c:22:fb:00:00:0a", 2, "unknown"), (ROTATING[4], 5, "ipad")]
+    code, out, err = cli_lab
+    assert code == 0, err
+    (lab,) = json.loads(out)["devices"]
+    assert lab["host"]["reboot_count"] == 9 and lab["host"]["battery"]["full_capacity"] == "40000000"
+    assert lab["link_evidence"] == ["host facts of endpoint agent lab-pc-07 links 3c:22:fb:00:00:0a, 3c:22:fb:00:00:0b"]

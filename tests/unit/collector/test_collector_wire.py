@@ -168,3 +168,174 @@ def test_acks_carry_sequence_status_and_count():
     assert wire.rejected_ack_message(0, "bad").ack.status == pb.Ack.REJECTED
     assert wire.heartbeat_ack_message(AT).heartbeat_ack.received_at.ToDatetime(tzinfo=timezone.utc) == AT
     assert wire.welcome_message(41).welcome.last_stored_sequence == 41
+
+
+# ---------------------------------------------------------------- DHCP, mDNS, host facts, classification, names
+
+
+PSEUDONYM = "p:" + "0f1e" * 16
+
+
+def dhcp(policy="keep", **fields) -> pb.Observation:
+    values = dict(mac="da:a1:19:00:00:07", ip="10.0.0.7", hostname="Janes-iPad", vendor_class="",
+                  client_id=bytes.fromhex("ff0001020300010001"), parameter_request_list=[1, 121, 3, 6, 15],
+                  message_type="REQUEST", requested_ip="10.0.0.7", source="client")
+    values.update(fields)
+    return pb.Observation(observed_at=stamp(AT), scanner="passive", name_policy=policy,
+                          classification=pb.Classification(device_class="ipad", evidence=["dhcp 55 -> ipad (+4)"]),
+                          dhcp=pb.DhcpSighting(**values))
+
+
+def test_dhcp_carries_client_id_fingerprint_classification_and_name_policy():
+    observation = wire.observation_from_message(dhcp(), RECEIVED)
+    assert (observation.mac, observation.client_id, observation.name_policy) == (
+        "da:a1:19:00:00:07", bytes.fromhex("ff0001020300010001"), "keep")
+    assert (observation.sighting.ip, observation.sighting.hostname) == ("10.0.0.7", "Janes-iPad")
+    assert observation.classification.device_class == "ipad"
+    assert observation.classification.evidence == ("dhcp 55 -> ipad (+4)",)
+    # History shows the client id readably (hex pairs, or text when it is text) and the classification.
+    assert observation.data["client_id"] == "ff:00:01:02:03:00:01:00:01"
+    assert observation.data["classification"] == {"device_class": "ipad", "evidence": ["dhcp 55 -> ipad (+4)"]}
+    assert observation.data["parameter_request_list"] == [1, 121, 3, 6, 15]
+    assert observation.data["name_policy"] == "keep"
+    text_id = wire.observation_from_message(dhcp(client_id=PSEUDONYM.encode()), RECEIVED)
+    assert text_id.data["client_id"] == PSEUDONYM
+    json.dumps(observation.data)
+
+
+def test_names_arrive_pseudonymised_dropped_or_raw_and_are_stored_as_they_arrive():
+    pseudonymised = wire.observation_from_message(dhcp("pseudonymise", hostname=PSEUDONYM,
+                                                       client_id=PSEUDONYM.encode()), RECEIVED)
+    assert pseudonymised.sighting.hostname == PSEUDONYM and pseudonymised.client_id == PSEUDONYM.encode()
+    # The agent leaves generic names (and a type-1 MAC client id) as they are: they name nobody.
+    generic = wire.observation_from_message(dhcp("pseudonymise", hostname="iPad (2)",
+                                                 client_id=bytes.fromhex("01daa11900000" + "7")), RECEIVED)
+    assert generic.sighting.hostname == "iPad (2)" and generic.client_id == bytes.fromhex("01daa119000007")
+    mdns = wire.observation_from_message(pb.Observation(name_policy="pseudonymise", mdns=pb.MdnsService(
+        host=PSEUDONYM + ".local.", instance_name="a1b2c3d4e5f6@" + PSEUDONYM, mac="da:a1:19:00:00:07")), RECEIVED)
+    assert mdns.sighting.hostname == PSEUDONYM + ".local" and mdns.data["instance_name"].endswith(PSEUDONYM)
+    dropped = wire.observation_from_message(dhcp("drop", hostname="", client_id=b""), RECEIVED)
+    assert dropped.sighting.hostname == "" and dropped.name_policy == "drop"
+    unsaid = wire.observation_from_message(dhcp("", hostname="LIB-PC-14"), RECEIVED)   # an agent older than policies
+    assert unsaid.sighting.hostname == "LIB-PC-14"
+
+
+@pytest.mark.parametrize("policy, hostname, client_id", [
+    ("pseudonymise", "Janes-iPad", bytes.fromhex("ff0001020300010001")),
+    ("pseudonymise", "Janes-iPad", b"\x00Janes-iPad"),
+    ("drop", "Janes-iPad", b"\x00p:0f1e0f1e0f1e0f1e"),
+])
+def test_a_name_the_policy_says_was_not_sent_is_withheld_and_the_sighting_kept(policy, hostname, client_id):
+    observation = wire.observation_from_message(dhcp(policy, hostname=hostname, client_id=client_id), RECEIVED)
+    assert (observation.mac, observation.sighting.ip) == ("da:a1:19:00:00:07", "10.0.0.7")
+    assert (observation.sighting.hostname, observation.client_id) == ("", b"")
+    assert observation.data["hostname"] == "" and "client_id" not in observation.data
+    assert observation.data["withheld_names"] == ["dhcp.hostname", "dhcp.client_id"]
+    assert "Janes" not in json.dumps(observation.data)
+    facts = wire.observation_from_message(pb.Observation(name_policy=policy, host=pb.HostFacts(
+        hostname="Janes-Laptop", endpoint=True, interfaces=[pb.HostInterface(name="eth0", mac="3c:22:fb:00:00:07")])),
+        RECEIVED)
+    assert facts.host_sightings[0].hostname == "" and facts.data["hostname"] == ""
+
+
+@pytest.mark.parametrize("message, fragment", [
+    (dhcp(hostname="x" * 256), "dhcp.hostname is 256 characters long; at most 255"),
+    (dhcp(hostname="bad\x1b[31mname"), "dhcp.hostname: 'bad\\x1b[31mname' contains control characters"),
+    (dhcp(client_id=b"\x01" * 256), "dhcp.client_id is 256 bytes"),
+    (dhcp(parameter_request_list=[1, 300]), "dhcp.parameter_request_list"),
+    (dhcp(source="relay"), "dhcp.source: 'relay' is not"),
+    (dhcp(requested_ip="10.0.0.300"), "dhcp.requested_ip: '10.0.0.300' is not an IPv4 address"),
+    (dhcp(mac="01:00:5e:00:00:01"), "dhcp.mac: 01:00:5e:00:00:01 is a group"),
+    (dhcp("forget"), "name_policy: 'forget' is not one of keep, pseudonymise, drop"),
+    (pb.Observation(arp=pb.ArpSighting(mac="3c:22:fb:00:00:01", ip="10.0.0.1"),
+                    classification=pb.Classification(device_class="iPad!")), "classification.device_class"),
+    (pb.Observation(arp=pb.ArpSighting(mac="3c:22:fb:00:00:01", ip="10.0.0.1"),
+                    classification=pb.Classification(device_class="ipad", evidence=["x"] * 51)),
+     "classification.evidence: 51 lines; at most 50"),
+    (pb.Observation(arp=pb.ArpSighting(mac="3c:22:fb:00:00:01", ip="10.0.0.1"),
+                    classification=pb.Classification(device_class="ipad", evidence=["x" * 501])),
+     "classification.evidence: a line of 501 characters"),
+    (pb.Observation(mdns=pb.MdnsService(host="a.local.", addresses=["10.0.0.1", "not-an-address"])),
+     "mdns.addresses: 'not-an-address' is not an IP address"),
+    (pb.Observation(mdns=pb.MdnsService(host="h" * 300)), "mdns.host is 300 characters long"),
+    (pb.Observation(mdns=pb.MdnsService(host="a.local.", port=70000)), "mdns.port: 70000"),
+    (pb.Observation(host=pb.HostFacts(hostname="x" * 256)), "host.hostname is 256 characters long"),
+])
+def test_malformed_new_observations_are_refused_naming_the_field(message, fragment):
+    with pytest.raises(InvalidObservationError) as caught:
+        wire.observation_from_message(message, RECEIVED)
+    assert fragment in str(caught.value)
+    assert len(str(caught.value)) < 200
+
+
+def test_one_malformed_dhcp_costs_only_itself():
+    batch = pb.Batch(sequence=3, observations=[dhcp(), dhcp(hostname="y" * 300), arp()])
+    accepted, rejected = wire.observations_from_batch(batch, RECEIVED)
+    assert [o.kind for o in accepted] == ["dhcp", "arp"]
+    assert [(r.index, r.kind) for r in rejected] == [(1, "dhcp")] and "dhcp.hostname" in rejected[0].reason
+
+
+def test_mdns_with_and_without_a_mac():
+    bound = wire.observation_from_message(pb.Observation(observed_at=stamp(AT), mdns=pb.MdnsService(
+        service_type="_airplay._tcp.local.", instance_name="Room 12 TV", host="Room-12-TV.local.", port=7000,
+        addresses=["10.0.0.12", "fe80::1"], mac="3c:22:fb:00:00:12",
+        txt=[pb.TxtEntry(key="model", value=b"AppleTV6,2", has_value=True)])), RECEIVED)
+    assert (bound.mac, bound.sighting.hostname, bound.sighting.creates_device) == (
+        "3c:22:fb:00:00:12", "Room-12-TV.local", False)
+    assert bound.data["addresses"] == ["10.0.0.12", "fe80::1"]
+    unbound = wire.observation_from_message(pb.Observation(observed_at=stamp(AT), mdns=pb.MdnsService(
+        service_type="_ipp._tcp.local.", host="printer.local.", addresses=["10.0.0.9"])), RECEIVED)
+    assert (unbound.mac, unbound.sighting) == ("", None) and unbound.data["addresses"] == ["10.0.0.9"]
+
+
+def test_endpoint_host_facts_are_sightings_of_their_own_interfaces():
+    facts = pb.HostFacts(hostname="lab-pc-07", endpoint=True, reboot_count=4, reboots_last_30_days=1, interfaces=[
+        pb.HostInterface(name="lo", mac="00:00:00:00:00:00", addresses=["127.0.0.1/8"]),
+        pb.HostInterface(name="eth0", mac="3C:22:FB:00:00:07", addresses=["fe80::1/64", "10.0.0.7/24"]),
+        pb.HostInterface(name="wlan0", mac="3c:22:fb:00:00:08"),
+        pb.HostInterface(name="docker0", mac="02:42:ac:11:00:01", addresses=["172.17.0.1/16"]),
+        pb.HostInterface(name="tun0", mac=""), pb.HostInterface(name="odd", mac="not-a-mac"),
+        pb.HostInterface(name="eth0.10", mac="3c:22:fb:00:00:07"),       # a VLAN on eth0: the same MAC once
+    ])
+    observation = wire.observation_from_message(pb.Observation(observed_at=stamp(AT), scanner="hostfacts",
+                                                               host=facts), RECEIVED)
+    assert observation.endpoint and observation.mac == "3c:22:fb:00:00:07"
+    assert [(s.mac, s.ip, s.hostname, s.creates_device) for s in observation.host_sightings] == [
+        ("3c:22:fb:00:00:07", "10.0.0.7", "lab-pc-07", True), ("3c:22:fb:00:00:08", "", "lab-pc-07", True)]
+    assert observation.data["reboot_count"] == 4 and observation.data["endpoint"] is True
+    site_agent = wire.observation_from_message(pb.Observation(host=pb.HostFacts(
+        hostname="lab-pc", interfaces=[pb.HostInterface(name="eth0", mac="3c:22:fb:00:00:09")])), RECEIVED)
+    assert not site_agent.endpoint and site_agent.mac == "" and len(site_agent.host_sightings) == 1
+
+
+def test_hello_carries_the_agent_mode_and_an_unknown_mode_is_a_site_agent():
+    def mode_of(mode):
+        return wire.identity_from_hello(pb.Hello(agent=pb.AgentIdentity(agent_id="a", site="s", mode=mode))).mode
+
+    assert (mode_of("endpoint"), mode_of("site"), mode_of(""), mode_of("hybrid")) == ("endpoint", "site", "", "")
+
+
+def test_merged_devices_and_site_counts_to_query_messages():
+    device = Device(site="s1", mac="da:a1:19:00:00:07", ip="10.0.0.7", vendor="Apple, Inc.",
+                    locally_administered=True, hostname=PSEUDONYM, first_seen=AT, last_seen=RECEIVED,
+                    device_class="ipad", class_evidence=("dhcp 55 -> ipad (+4)",), device_id="42",
+                    linked_macs=("6e:11:22:33:44:02",), link_evidence=("dhcp client id ff:00 links ...",),
+                    host_facts={"hostname": "lab-pc-07", "reboot_count": 3, "memory_total_bytes": "8000000000",
+                                "battery": {"present": True, "design_capacity": "50000000"},
+                                "a_field_from_a_newer_agent": 1})
+    message = wire.device_message(device)
+    assert (message.device_id, message.device_class, list(message.linked_macs)) == (
+        "42", "ipad", ["6e:11:22:33:44:02"])
+    assert list(message.class_evidence) == ["dhcp 55 -> ipad (+4)"] and len(message.link_evidence) == 1
+    assert (message.host.hostname, message.host.reboot_count, message.host.memory_total_bytes) == (
+        "lab-pc-07", 3, 8_000_000_000)
+    assert message.host.battery.design_capacity == 50_000_000
+    bare = wire.device_message(Device(site="s1", mac="3c:22:fb:00:00:01", ip="", vendor="",
+                                      locally_administered=False, hostname="", first_seen=AT, last_seen=AT,
+                                      device_id="7"))
+    assert bare.device_class == "unknown" and not bare.HasField("host")
+    site = wire.site_message(SiteSummary(site="s1", devices=3, locally_administered=4, agents=("a1",), last_seen=AT,
+                                         stable_devices=1, randomised_devices=2,
+                                         classes=(("ipad", 2), ("unknown", 1))))
+    assert (site.devices, site.stable_devices, site.randomised_devices, site.locally_administered) == (3, 1, 2, 4)
+    assert [(c.device_class, c.devices) for c in site.classes] == [("ipad", 2), ("unknown", 1)]
