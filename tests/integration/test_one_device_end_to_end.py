@@ -212,3 +212,48 @@ def _linked(stub, macs: list[str]) -> bool:
 
 def _database_bytes(folder: Path) -> bytes:
     return b"".join(path.read_bytes() for path in folder.glob("headcount.db*"))
+
+
+def test_a_device_that_joins_between_sweeps_reaches_the_collector_within_seconds(
+        tmp_path, netns_allowed, no_leftover_namespaces):
+    """Sweeps are 10 minutes apart here: only passive listening can bring the newcomer in."""
+    with DhcpLan(tmp_path / "lan") as lan:
+        no_leftover_namespaces(lan.tag)
+        subprocess.run(["ip", "addr", "add", f"{BRIDGE_ADDRESS}/24", "dev", lan.bridge], check=True)
+        collector, address = start_collector(tmp_path)
+        agent = None
+        try:
+            config = tmp_path / "agent.toml"
+            config.write_text("\n".join([
+                "[agent]", 'site = "join-school"', 'id = "join-agent"', f'collector = "{address}"',
+                f'state_dir = "{tmp_path / "state"}"', "scan_interval = 600", "",
+                "[arp]", f'interface = "{lan.bridge}"', 'subnets = ["198.18.200.0/24"]', "timeout = 0.5", "",
+                "[hostfacts]", "enabled = false", "", "[mdns]", "enabled = false", "",
+                "[passive]", "flush_interval = 1", "",
+                "[privacy]", 'student_names = "keep"', "",
+            ]) + "\n")
+            status = tmp_path / "status.json"
+            agent = subprocess.Popen([sys.executable, "-m", "headcount.agent", "run", "--config", str(config),
+                                      "--status-file", str(status)],
+                                     stdout=open(tmp_path / "agent.log", "ab"), stderr=subprocess.STDOUT)
+            wait_for(lambda: read_status(status).get("scans_completed", 0) >= 1
+                     and (read_status(status).get("passive") or {}).get("stats") is not None,
+                     60, "the first sweep and the passive listener")
+            newcomer = lan.add_host("new", "3c:22:fb:5e:00:01")   # an Apple OUI: a real vendor for the row
+            joined = time.monotonic()
+            lan.udhcpc(newcomer, hostname="cart-3-laptop-12", vendor_class="MSFT 5.0", client_id=b"\x01" + bytes.fromhex("3c22fb5e0001"))
+            channel = grpc.insecure_channel(address)
+            stub = pb_grpc.QueryStub(channel)
+            device = wait_for(lambda: (d := device_of(stub, "3c:22:fb:5e:00:01")) and d.hostname and d, 15,
+                              "the newcomer at the collector")
+            latency = time.monotonic() - joined
+            channel.close()
+            print(f"\nnewcomer at the collector {latency:.1f}s after its DHCP client started")
+            assert device.hostname == "cart-3-laptop-12"
+            assert "passive" in device.sources
+            assert read_status(status)["scans_completed"] == 1, "no sweep ran in between"
+            assert latency < 10
+        finally:
+            if agent is not None:
+                stop(agent)
+            stop(collector)
