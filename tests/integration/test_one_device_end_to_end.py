@@ -257,3 +257,97 @@ def test_a_device_that_joins_between_sweeps_reaches_the_collector_within_seconds
             if agent is not None:
                 stop(agent)
             stop(collector)
+
+
+def test_an_endpoint_agent_joins_the_device_the_site_agent_sees_on_the_network(
+        tmp_path, netns_allowed, no_leftover_namespaces):
+    """A lab PC (its own namespace) runs the agent in endpoint mode; the school's agent sweeps the LAN.
+
+    The collector listens on the LAN's own address (198.18.200.2), so the lab
+    PC reaches it from inside its namespace, as a real one would over the LAN.
+    """
+    with DhcpLan(tmp_path / "lan") as lan:
+        no_leftover_namespaces(lan.tag)
+        subprocess.run(["ip", "addr", "add", f"{BRIDGE_ADDRESS}/24", "dev", lan.bridge], check=True)
+        lab_mac = "00:14:22:1a:b0:01"                       # a Dell OUI: a burned-in MAC
+        lab = lan.add_host("lab", lab_mac, address="198.18.200.60/24")
+        collector, address = start_collector(tmp_path, f"{BRIDGE_ADDRESS}:0")
+        processes = []
+        try:
+            site_config = tmp_path / "site.toml"
+            site_config.write_text("\n".join([
+                "[agent]", 'site = "lab-school"', 'id = "lab-school-agent"', f'collector = "{address}"',
+                f'state_dir = "{tmp_path / "site-state"}"', "scan_interval = 600", "",
+                "[arp]", f'interface = "{lan.bridge}"', 'subnets = ["198.18.200.0/24"]', "timeout = 0.5", "",
+                "[hostfacts]", "enabled = false", "", "[mdns]", "enabled = false", "",
+            ]) + "\n")
+            endpoint_state = tmp_path / "endpoint-state"
+            endpoint_state.mkdir()
+            endpoint_config = tmp_path / "endpoint.toml"
+            endpoint_config.write_text("\n".join([
+                "[agent]", 'site = "lab-school"', 'id = "lab-pc-07"', f'collector = "{address}"',
+                f'state_dir = "{endpoint_state}"', 'mode = "endpoint"', "scan_interval = 600", "",
+                "[privacy]", 'student_names = "keep"', "",
+            ]) + "\n")
+            site_status, endpoint_status = tmp_path / "site.json", tmp_path / "endpoint.json"
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "headcount.agent", "run", "--once", "--config", str(site_config),
+                 "--status-file", str(site_status)],
+                stdout=open(tmp_path / "site.log", "ab"), stderr=subprocess.STDOUT))
+            processes.append(lan.start_in(lab, [sys.executable, "-m", "headcount.agent", "run", "--once", "--config",
+                                                str(endpoint_config), "--status-file", str(endpoint_status)],
+                                          log_name="endpoint-agent"))
+            for process in processes:
+                assert process.wait(timeout=90) == 0, (tmp_path / "site.log").read_text()[-2000:] + \
+                    lan.log_text("endpoint-agent")[-2000:]
+            assert read_status(endpoint_status)["scanners"] == ["hostfacts"], "an endpoint never sweeps"
+
+            channel = grpc.insecure_channel(address)
+            stub = pb_grpc.QueryStub(channel)
+            device = device_of(stub, lab_mac)
+            assert device is not None and device.ip == "198.18.200.60"
+            assert "arp" in device.sources
+            assert device.host.hostname and device.host.endpoint
+            assert any(interface.mac == lab_mac for interface in device.host.interfaces)
+            assert device.host.disks and device.host.boot_time.seconds > 0
+            site = next(s for s in stub.ListSites(pb.ListSitesRequest(), timeout=5).sites if s.site == "lab-school")
+            # The lab PC once (seen by ARP and by itself) and the dnsmasq host: two, not three.
+            assert site.devices == 2, site
+            channel.close()
+        finally:
+            for process in processes:
+                stop(process)
+            stop(collector)
+
+
+def test_scan_json_carries_pseudonyms_never_the_name(tmp_path, netns_allowed, no_leftover_namespaces):
+    key = tmp_path / "district.key"
+    key.write_text(SECRET + "\n")
+    config = tmp_path / "agent.toml"
+    with DhcpLan(tmp_path / "lan") as lan:
+        no_leftover_namespaces(lan.tag)
+        subprocess.run(["ip", "addr", "add", f"{BRIDGE_ADDRESS}/24", "dev", lan.bridge], check=True)
+        config.write_text("\n".join([
+            "[arp]", f'interface = "{lan.bridge}"', 'subnets = ["198.18.200.0/24"]', "timeout = 0.5", "",
+            "[hostfacts]", "enabled = false", "", "[mdns]", "enabled = false", "",
+            "[privacy]", 'student_names = "pseudonymise"', f'secret_file = "{key}"', "",
+        ]) + "\n")
+        kid = lan.add_host("kid", random_local_mac())
+        scan = subprocess.Popen([sys.executable, "-m", "headcount.agent", "--log-level", "DEBUG", "scan", "--once",
+                                 "--json", "--config", str(config), "--listen", "8", "--no-progress"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            time.sleep(1.5)   # the listener is up before the client asks
+            lan.udhcpc(kid, hostname="Jane-Smiths-iPad", vendor_class=IPAD_VENDOR_CLASS, client_id=KID_CLIENT_ID)
+            out, err = scan.communicate(timeout=60)
+        finally:
+            stop(scan)
+    document = json.loads(out)
+    dhcp = [o for o in document["observations"] if o["kind"] == "dhcp" and o["source"] == "client"]
+    assert dhcp, document
+    from headcount.agent.privacy import pseudonym
+
+    assert {o["hostname"] for o in dhcp} == {pseudonym("Jane-Smiths-iPad", SECRET.encode())}
+    assert all(o["name_policy"] == "pseudonymise" for o in dhcp)
+    for raw in RAW_NAMES:
+        assert raw not in out and raw not in err, f"{raw!r} in scan output or its DEBUG log"
