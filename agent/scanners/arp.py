@@ -15,6 +15,8 @@ the configured maximum prefix.
 from __future__ import annotations
 
 import asyncio
+import functools
+import io
 import ipaddress
 import logging
 import select
@@ -41,19 +43,66 @@ def oui_vendor(mac: str) -> str:
     """Vendor from the IEEE registry scapy ships; "" when unknown or locally administered."""
     if macaddr.is_locally_administered(mac):
         return ""  # the OUI bits of a randomised MAC name nobody
-    from scapy.config import conf
-
-    _short, long_name = conf.manufdb.lookup(mac)
-    # scapy echoes the MAC back when the prefix is not registered.
-    return "" if _looks_like_mac(long_name) else long_name
-
-
-def _looks_like_mac(text: str) -> bool:
     try:
-        macaddr.normalise(text)
+        value = int(macaddr.normalise(mac).replace(":", ""), 16)
     except ValueError:
-        return False
-    return True
+        return ""
+    tables = _vendor_tables()
+    # The longest registered prefix wins: MA-S (/36) and MA-M (/28) blocks sit inside MA-L (/24) ones.
+    for bits in (36, 28, 24):
+        name = tables.get(bits, {}).get(value >> (48 - bits))
+        if name:
+            return name
+    return ""
+
+
+@functools.cache
+def _vendor_tables() -> dict[int, dict[int, str]]:
+    """prefix length -> {prefix: vendor}, from scapy's bundled copy of Wireshark's manuf (the IEEE registry).
+
+    Read straight from scapy.libs.manuf rather than through scapy's
+    conf.manufdb: that path imports most of scapy and keeps two names per
+    entry, about 35 MiB of a school PC's memory for the agent's whole life;
+    this table is a few MiB, and the decompressed text is released after.
+    """
+    import sys
+
+    import scapy.libs.manuf as manuf
+
+    tables: dict[int, dict[int, str]] = {24: {}, 28: {}, 36: {}}
+    names: dict[str, str] = {}   # one string per vendor, however many prefixes it holds
+    try:
+        for line in io.StringIO(manuf.DATA):
+            if line.startswith("#") or "\t" not in line:
+                continue
+            fields = line.rstrip("\n").split("\t")
+            prefix, _, length = fields[0].strip().partition("/")
+            bits = int(length) if length.isdigit() else 24
+            digits = prefix.replace(":", "").replace("-", "")
+            name = (fields[2] if len(fields) > 2 else fields[1]).strip()
+            if bits not in tables or len(digits) < bits // 4 or not name:
+                continue
+            try:
+                value = int(digits, 16) >> (len(digits) * 4 - bits)
+            except ValueError:
+                continue
+            tables[bits][value] = names.setdefault(name, name)
+    finally:
+        del manuf
+        sys.modules.pop("scapy.libs.manuf", None)
+    _give_back_freed_memory()
+    return tables
+
+
+def _give_back_freed_memory() -> None:
+    """Return the decompressed registry's freed pages to the OS (glibc keeps them otherwise: ~16 MiB)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):   # not glibc: the memory is merely kept for reuse
+        pass
 
 
 def sightings_from_replies(

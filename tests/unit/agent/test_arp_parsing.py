@@ -83,3 +83,23 @@ def test_bogus_replies_are_ignored_not_fatal():
     ]
     sightings = sightings_from_replies(replies, NET, "eth0", AT, vendor_of=lambda mac: "V")
     assert [(s.mac, s.ip, s.vendor) for s in sightings] == [("3c:22:fb:00:00:0d", "198.51.100.13", "V")]
+
+
+def test_vendor_table_agrees_with_scapys_own_lookup_on_every_registered_block():
+    from scapy.config import conf
+
+    checked = 0
+    for oui, (_short, long_name) in conf.manufdb.d.items():
+        if "/" in oui or len(oui) != 8:
+            continue
+        mac = oui.lower() + ":00:00:01"
+        if is_locally_administered(mac):
+            continue   # ours says "" for these on purpose
+        assert oui_vendor(mac) == long_name, mac
+        checked += 1
+    assert checked > 30_000
+
+
+def test_small_blocks_inside_a_large_one_name_their_own_owner():
+    # 70:B3:D5 is the IEEE's own MA-S (/36) block: the /36 entry names the real owner.
+    assert oui_vendor("70:b3:d5:01:20:00") == "KST technology"
