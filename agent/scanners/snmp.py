@@ -19,7 +19,6 @@ from typing import ClassVar
 from ..errors import SnmpError
 from ..model import ArpSighting, Observation
 from ..snmp.client import Options, Target
-from ..snmp.probe import ProbeSettings, probe
 from ..state import write_atomically
 from .base import ScanContext
 
@@ -63,6 +62,10 @@ class SnmpScanner:
         return settings.enabled and bool(settings.credentials) and bool(settings.targets or settings.subnets)
 
     async def scan(self, ctx: ScanContext) -> list[Observation]:
+        # Imported here: the probe's MIB parsers and identification rules cost a
+        # tenth of a second of start-up that an agent without SNMP should not pay.
+        from ..snmp.probe import ProbeSettings, probe
+
         settings = ctx.config.snmp
         targets = targets_for(ctx)
         probe_settings = ProbeSettings(
