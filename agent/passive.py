@@ -276,6 +276,11 @@ class PassiveListener:
             raise ScanError(f"passive listening on {interface}: cannot open a raw socket on it ({exc})") from exc
         return sock
 
+    @property
+    def running(self) -> bool:
+        """Whether the listening thread is alive (it ends only on stop() or an unexpected error)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         """Stop the thread and close the sockets; safe to call more than once, and before start()."""
         with self._life:

@@ -9,6 +9,7 @@ through `ObservationPipeline.process`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -25,6 +26,16 @@ class ObservationPipeline:
         self.privacy = config.privacy
         self.rules = load_rules()
         self.book = EvidenceBook(max_devices=max_devices or config.passive.max_tracked_devices)
+        self._lock: asyncio.Lock | None = None   # made on first use, inside the running loop
+
+    async def process_async(self, observations: Sequence[Observation]) -> list[Observation]:
+        """`process` on a worker thread, one call at a time: thousands of observations take
+        seconds, which must not stall heartbeats and delivery on the event loop, and the
+        evidence book is not safe to share between threads."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            return await asyncio.to_thread(self.process, list(observations))
 
     def process(self, observations: Sequence[Observation]) -> list[Observation]:
         classified = classify_all(list(observations), self.book, self.rules)

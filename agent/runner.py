@@ -91,12 +91,30 @@ async def _run_stage(scanners: Sequence[Scanner], ctx: ScanContext, result: Scan
             result.observations.extend(outcome)
 
 
+def reported_hostname(config: AgentConfig, hostname: str | None = None) -> str:
+    """This machine's name as the agent may say it.
+
+    A site agent's machine is infrastructure and keeps its name. An endpoint is
+    a student's or a class's device: its name follows privacy.student_names
+    (fail closed: it is not classified until the collector hears from it).
+    """
+    from .privacy import pseudonym
+
+    name = hostname if hostname is not None else socket.gethostname()
+    if config.mode != "endpoint" or config.privacy.student_names == "keep":
+        return name
+    if config.privacy.student_names == "pseudonymise" and config.privacy.secret:
+        return pseudonym(name, config.privacy.secret)
+    return ""
+
+
 def agent_identity(config: AgentConfig, scanners: Sequence[Scanner]) -> dict[str, Any]:
+    hostname = reported_hostname(config)
     return {
-        "agent_id": config.agent_id or socket.gethostname(),
+        "agent_id": config.agent_id or hostname or "endpoint",
         "site": config.site,
         "version": headcount.__version__,
-        "hostname": socket.gethostname(),
+        "hostname": hostname,
         "scanners": [s.name for s in scanners],
         "mode": config.mode,
     }
@@ -119,7 +137,9 @@ async def run_agent(
     stop = stop or asyncio.Event()
     counter = SequenceCounter(config.state_dir, source=config.source)
     if not config.agent_id:
-        config = replace(config, agent_id=persistent_agent_id(config.state_dir, socket.gethostname()))
+        # An endpoint's id must not carry its (student's) hostname either.
+        prefix = socket.gethostname() if reported_hostname(config) == socket.gethostname() else "endpoint"
+        config = replace(config, agent_id=persistent_agent_id(config.state_dir, prefix))
     scanners = enabled_scanners(config)
     identity = agent_identity(config, scanners)
     pipeline = ObservationPipeline(config)
@@ -168,8 +188,12 @@ async def run_agent(
             result = await _scan_unless_stopped(scanners, ScanContext(config, progress=progress, clock=utc_now), stop)
             if result is None:
                 break
+            private = await _private(pipeline, result.observations, "scanned")
+            if private is None:
+                result.errors["classification"] = "this scan's observations could not be classified; not sent"
             try:
-                sink.submit(pipeline.process(result.observations), now=result.finished_at)
+                if private is not None:
+                    sink.submit(private, now=result.finished_at)
             except OSError as exc:   # the sequence counter could not be saved (disk full, read-only)
                 log.error("could not queue this scan's %d observations: %s", len(result.observations), exc)
                 result.errors["delivery"] = f"could not queue: {exc}"
@@ -202,43 +226,91 @@ async def run_agent(
         publish_status()
 
 
+# While batches wait for an unreachable collector, what was heard passively is
+# held and sent this often instead of every flush_interval: a 2-second trickle
+# of small batches would push a day of scans out of the sink's bounded queue.
+BACKLOG_FLUSH_INTERVAL_S = 60.0
+# A listener thread that died (a bug, never bad input) is started again at most this often.
+LISTENER_RESTART_INTERVAL_S = 60.0
+
+
+async def _private(pipeline, observations: Sequence[Observation], what: str) -> list[Observation] | None:
+    """Classified and name-policed observations; None (and an error logged) when that fails.
+
+    Nothing unpoliced may leave, so a failure drops these observations rather
+    than send them raw. The message carries only the exception's type: its
+    text could quote a name.
+    """
+    try:
+        return await pipeline.process_async(observations)
+    except Exception as exc:   # noqa: BLE001 - one bad record must not end scanning or listening
+        log.error("could not classify %d %s observations (%s); they are not sent", len(observations), what,
+                  type(exc).__name__)
+        log.debug("classification failure", exc_info=True)
+        return None
+
+
 async def _listen_passively(config: AgentConfig, pipeline, sink, state: dict[str, Any], publish_status,
-                            stop: asyncio.Event) -> None:
+                            stop: asyncio.Event, listener_factory=None) -> None:
     """Between sweeps: hear ARP and DHCP, and hand what is new to the sink every flush_interval.
 
     A listener that cannot start (no CAP_NET_RAW, an interface gone) is
-    reported in the status file; sweeps and delivery go on without it.
+    reported in the status file and tried again later; sweeps and delivery go
+    on without it.
     """
     from .passive import PassiveListener
 
     interfaces = passive_interfaces(config)
-    listener = PassiveListener(interfaces, config.passive)
-    try:
-        await asyncio.to_thread(listener.start)
-    except ScanError as exc:
-        log.error("passive listening is off: %s", exc)
-        state["passive"] = {"interfaces": list(interfaces), "error": str(exc)}
-        publish_status()
-        return
-    log.info("listening for ARP and DHCP on %s", ", ".join(interfaces))
+    loop = asyncio.get_running_loop()
+    listener: PassiveListener | None = None
+    held: list[Observation] = []
+    last_sent = loop.time()
+    next_start = loop.time()
+    dropped_held = 0
     try:
         while not stop.is_set():
+            if (listener is None or not listener.running) and loop.time() >= next_start:
+                if listener is not None:
+                    log.error("the passive listener stopped unexpectedly; starting it again")
+                    await asyncio.to_thread(listener.stop)
+                listener = (listener_factory or PassiveListener)(interfaces, config.passive)
+                next_start = loop.time() + LISTENER_RESTART_INTERVAL_S
+                try:
+                    await asyncio.to_thread(listener.start)
+                    log.info("listening for ARP and DHCP on %s", ", ".join(interfaces))
+                except ScanError as exc:
+                    log.error("passive listening is off for now: %s", exc)
+                    state["passive"] = {"interfaces": list(interfaces), "error": str(exc)}
+                    publish_status()
             try:
                 await asyncio.wait_for(stop.wait(), config.passive.flush_interval_s)
             except asyncio.TimeoutError:
                 pass
-            heard = listener.drain()
-            if heard:
-                try:
-                    sink.submit(pipeline.process(heard), now=utc_now())
-                except OSError as exc:
-                    log.error("could not queue %d passively heard observations: %s", len(heard), exc)
-            stats = listener.stats()
-            if stats != (state["passive"] or {}).get("stats"):
-                state["passive"] = {"interfaces": list(interfaces), "stats": stats}
-                publish_status()
+            if listener is not None:
+                held.extend(listener.drain())
+            # Held sightings are bounded like the listener's own memory: the oldest go first.
+            overflow = len(held) - config.passive.max_tracked_devices
+            if overflow > 0:
+                del held[:overflow]
+                dropped_held += overflow
+            backlog = sink.pending_batches > 0
+            if held and (not backlog or loop.time() - last_sent >= BACKLOG_FLUSH_INTERVAL_S):
+                heard, held = held, []
+                private = await _private(pipeline, heard, "passively heard")
+                if private:
+                    try:
+                        sink.submit(private, now=utc_now())
+                    except OSError as exc:
+                        log.error("could not queue %d passively heard observations: %s", len(private), exc)
+                last_sent = loop.time()
+            if listener is not None and listener.running:
+                stats = {**listener.stats(), "held": len(held), "dropped_while_collector_away": dropped_held}
+                if stats != (state["passive"] or {}).get("stats"):
+                    state["passive"] = {"interfaces": list(interfaces), "stats": stats}
+                    publish_status()
     finally:
-        await asyncio.to_thread(listener.stop)
+        if listener is not None:
+            await asyncio.to_thread(listener.stop)
 
 
 async def _scan_unless_stopped(scanners: Sequence[Scanner], ctx: ScanContext, stop: asyncio.Event) -> ScanResult | None:
