@@ -11,6 +11,15 @@ which rule fired and what it added, and the last line the decision.
 
 Pure: no I/O except reading the packaged rules file, no logging. Evidence
 lines never quote a hostname (a personal name); they quote the rule instead.
+What they do quote (a TXT model, a vendor class) comes from the network, so
+a line is at most MAX_EVIDENCE_CHARS printable characters and a
+classification has at most MAX_EVIDENCE_LINES of them, well inside what the
+collector accepts (500 characters, 50 lines).
+
+`Classification.candidates` lists every class that scored at all, for the
+agent's name policy (agent/privacy.py): a device that is mostly a printer
+but partly a Mac is treated as a Mac when it comes to names. It never
+leaves the agent (agent/wire.py sends the class and the evidence only).
 """
 
 from __future__ import annotations
@@ -44,6 +53,10 @@ _MAX_WEIGHT = 100
 _MAX_SERVICE_TYPES = 32
 _MAX_MODELS = 8
 _MAX_TEXT = 255
+# Evidence bounds (the collector rejects lines over 500 characters and more than 50 lines).
+MAX_EVIDENCE_CHARS = 200
+MAX_EVIDENCE_LINES = 40
+_MAX_QUOTED = 80          # a quoted value (TXT model, vendor class, fingerprint) within a line
 
 # How evidence lines name each field.
 _FIELD_LABELS = {
@@ -101,7 +114,6 @@ class Rules:
     rules: tuple[Rule, ...]
     margin: int
     mdns_model_keys: tuple[str, ...]
-    generic_names: frozenset[str]
     source: str                         # the file they came from, for messages
 
 
@@ -134,8 +146,12 @@ def parse_rules(data: bytes, source: str) -> Rules:
         raw = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RulesError(f"{source}: not valid TOML ({exc})") from exc
-    known_sections = ("scoring", "mdns", "names", "rule")
+    known_sections = ("scoring", "mdns", "rule")
     for key in raw:
+        if key == "names":
+            # The generic-name list is shared with the collector, so it lives in code both import.
+            raise RulesError(f"{source}: [names] is no longer read from the rules file: generic names are "
+                             f"headcount.names.GENERIC_NAMES (protos/headcount/names.py), shared with the collector")
         if key not in known_sections:
             raise RulesError(f"{source}: unknown section [{key}] (known: {', '.join(known_sections)})")
 
@@ -146,15 +162,12 @@ def parse_rules(data: bytes, source: str) -> Rules:
 
     mdns = _table(raw.get("mdns", {}), source, "mdns")
     model_keys = _string_list(mdns.get("model_keys", []), source, "mdns.model_keys")
-    names = _table(raw.get("names", {}), source, "names")
-    generic = _string_list(names.get("generic", []), source, "names.generic")
 
     entries = raw.get("rule", [])
     if not isinstance(entries, list):
         raise RulesError(f"{source}: rule: expected [[rule]] tables")
     rules = tuple(_parse_rule(entry, index, source) for index, entry in enumerate(entries))
-    return Rules(rules=rules, margin=margin, mdns_model_keys=tuple(model_keys),
-                 generic_names=frozenset(name.casefold() for name in generic), source=source)
+    return Rules(rules=rules, margin=margin, mdns_model_keys=tuple(model_keys), source=source)
 
 
 def _table(value: Any, source: str, where: str) -> dict[str, Any]:
@@ -227,7 +240,34 @@ def _describe(rule: Rule, matched: str) -> str:
     if rule.field == "dhcp_hostname":
         # A hostname is often a person's name ("Jane-Smiths-iPad"): quote the rule, not the name.
         return f"{label} matches /{rule.value}/" if rule.match == "regex" else f"{label} {rule.match} {rule.value!r}"
-    return f"{label} {matched!r}"
+    return f"{label} {_quote(matched)}"
+
+
+def _quote(value: str) -> str:
+    """repr() of a value heard on the network (control characters escaped), shortened to _MAX_QUOTED."""
+    quoted = repr(value)
+    return quoted if len(quoted) <= _MAX_QUOTED else quoted[: _MAX_QUOTED - 2] + "…" + quoted[0]
+
+
+def _bounded(line: str) -> str:
+    """One evidence line: printable (anything else becomes "?") and at most MAX_EVIDENCE_CHARS long."""
+    clean = "".join(c if c.isprintable() else "?" for c in line)
+    return clean if len(clean) <= MAX_EVIDENCE_CHARS else clean[: MAX_EVIDENCE_CHARS - 1] + "…"
+
+
+def _classification(device_class: str, lines: list[str], ranked: list[tuple[int, str]]) -> Classification:
+    """The decision with bounded evidence and every class that scored (best first).
+
+    At most MAX_EVIDENCE_LINES lines, the decision always last; when more rules
+    fired than fit, the first ones are listed and one line counts the rest.
+    """
+    *reasons, decision = lines
+    limit = MAX_EVIDENCE_LINES - 1
+    if len(reasons) > limit:
+        hidden = len(reasons) - (limit - 1)
+        reasons = reasons[: limit - 1] + [f"... and {hidden} more matching rules not listed"]
+    return Classification(device_class, tuple(_bounded(line) for line in (*reasons, decision)),
+                          candidates=tuple(name for _, name in ranked))
 
 
 def classify(evidence: DeviceEvidence, rules: Rules) -> Classification:
@@ -250,19 +290,20 @@ def classify(evidence: DeviceEvidence, rules: Rules) -> Classification:
         each = " each" if len(rule.classes) > 1 else ""
         lines.append(f"{_describe(rule, matched)} -> {'|'.join(rule.classes)} (+{rule.weight}{each})")
 
+    # Every class that scored, best first: the name policy treats the device as any of them.
     ranked = sorted(((score, name) for name, score in scores.items() if score > 0), key=lambda s: (-s[0], s[1]))
     if not ranked:
         lines.append("decision: unknown (no rule matched)")
-        return Classification("unknown", tuple(lines))
+        return _classification("unknown", lines, ranked)
     best_score, best = ranked[0]
     runner_score, runner = ranked[1] if len(ranked) > 1 else (0, "")
     tally = ", ".join(f"{name} {score}" for score, name in ranked)
     if best_score - runner_score >= rules.margin:
         lines.append(f"decision: {best} ({tally}; ahead by {best_score - runner_score}, margin {rules.margin})")
-        return Classification(best, tuple(lines))
+        return _classification(best, lines, ranked)
     versus = f"{best} {best_score} vs {runner} {runner_score}" if runner else f"{best} {best_score} alone"
     lines.append(f"decision: unknown ({versus}: less than margin {rules.margin})")
-    return Classification("unknown", tuple(lines))
+    return _classification("unknown", lines, ranked)
 
 
 def _is_randomised(mac: str) -> bool:

@@ -27,6 +27,9 @@ class Classification:
 
     device_class: str = "unknown"          # one of DEVICE_CLASSES
     evidence: tuple[str, ...] = ()
+    # Every class that scored at all, best first (agent/classify.py). Agent-internal: the name
+    # policy treats the device as any of them (agent/privacy.py); agent/wire.py never sends it.
+    candidates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,13 +17,24 @@ key (or a key built into the agent) is a plain hash, and a dictionary of first
 names reverses a plain hash in seconds. The returned observation's
 `name_policy` says what was actually done.
 
-Generic names ("iPad", "iPhone (2)", "raspberrypi", "localhost", the list is
-[names].generic in device_classes.toml) identify nobody, and thousands of
-devices share them; under "pseudonymise" they are kept as they are, so the
-collector can see them for what they are and refuse to link devices on them.
-"drop" empties them too: it is the site saying "no names at all".
+Which policy applies fails closed. A device gets the student policy when
+any class that scored for it is a student class (Classification.candidates),
+not only when the winning class is: a student's Mac that shares a printer
+scores printer 9, mac 1, and is still a Mac when it comes to names. No
+classification, or "unknown", is a student's device too (as long as the
+site counts "unknown" among student classes, the default). And a
+shared-printer instance name ("Brother HL-L2350DW @ Jane Smith's MacBook
+Pro") is published by the computer that shares the printer, with that
+computer's host name and TXT: such a record always gets the student policy,
+whatever its device was classified as.
 
-Pure: no I/O beyond reading the packaged name list once, no logging.
+Generic names ("iPad", "iPhone (2)", "Student", "Galaxy-A12", "ip-10-0-0-5";
+headcount.names, the list the collector uses too) identify nobody, and
+thousands of devices share them; under "pseudonymise" they are kept as they
+are, so the collector can see them for what they are and refuse to link
+devices on them. "drop" empties them too: it is the site saying "no names at all".
+
+Pure: no I/O, no logging.
 """
 
 from __future__ import annotations
@@ -32,15 +43,14 @@ import dataclasses
 import hashlib
 import hmac
 import re
-import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from headcount import macaddr
+from headcount import macaddr, names
+from headcount.names import normalise_name
 
-from .classify import packaged_rules
 from .config import PrivacySettings
-from .model import ArpSighting, DhcpSighting, HostFacts, MdnsService, Observation, TxtEntry
+from .model import ArpSighting, Classification, DhcpSighting, DiskUsage, HostFacts, MdnsService, Observation, TxtEntry
 
 PSEUDONYM_PREFIX = "p:"
 PSEUDONYM_HEX_DIGITS = 32      # 128 bits: no accidental collisions among a district's devices
@@ -64,40 +74,23 @@ _TXT_VALUE_CHECKS: dict[str, Callable[[str], bool]] = {"deviceid": lambda text: 
 # Addresses, validated by the scanners that made them, hold no names; and a
 # client that sends its MAC as a text client id must not cost the record its `mac`.
 _ADDRESS_FIELDS = frozenset({"mac", "ip", "requested_ip", "addresses"})
+# Class names come from a closed list and name nobody; a host called "Windows-PC" must not turn the
+# class "windows_pc" into a pseudonym (the collector would reject the observation for it).
+_TOKEN_FIELDS = frozenset({"device_class", "candidates"})
 
 # A name shorter than this is not searched for inside other fields: "bob" would
 # also be found inside unrelated values. The name fields themselves are always replaced.
 _MIN_SCRUB_LENGTH = 4
 
-_APOSTROPHES = re.compile("['\u2018\u2019\u02bc`]")
-_SEPARATORS = re.compile(r"[\s_]+")
-_DASHES = re.compile(r"-{2,}")
-# Collision suffixes devices add on their own: "iPad-2" (hostnames), "iPad (2)" (instance names).
-_COLLISION_SUFFIX = re.compile(r"(?:-?\(\d{1,3}\)|-\d{1,3})$")
-# RAOP instances are "<12 hex digits of the MAC>@<name>"; avahi's workstation
-# instances are "<name> [aa:bb:cc:dd:ee:ff]". Only the name part is a name.
-_RAOP_INSTANCE = re.compile(r"^([0-9A-Fa-f]{12}@)(.+)$", re.DOTALL)
-_WORKSTATION_INSTANCE = re.compile(r"^(.+?)( \[[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}\])$", re.DOTALL)
-
-
-def normalise_name(name: str) -> str:
-    """The form names are compared and pseudonymised in.
-
-    The same device name reaches the agent spelt several ways: the mDNS host
-    "Janes-iPad.local.", the DHCP hostname "janes-ipad", the instance name
-    "Jane's iPad". Casefolding, dropping the trailing dot and ".local", dropping
-    apostrophes and writing spaces as "-" (what Apple does when it derives the
-    host name from the device name) makes them one name, hence one pseudonym.
-    """
-    text = unicodedata.normalize("NFKC", name).strip().casefold().rstrip(".")
-    if text.endswith(".local"):
-        text = text[: -len(".local")]
-    return _loose(text)
-
-
-def _loose(text: str) -> str:
-    text = _APOSTROPHES.sub("", unicodedata.normalize("NFKC", text).casefold())
-    return _DASHES.sub("-", _SEPARATORS.sub("-", text)).strip("-")
+# Path components below these are a person's: a user name (/media/<user>/..., /home/<user>) or a
+# volume label ("/Volumes/Jane's USB", "/media/<user>/JANE"). Everything after the root is replaced.
+_PERSONAL_PATH_ROOTS = ("/run/media/", "/media/", "/Volumes/", "/home/", "/var/home/", "/Users/", "/mnt/")
+_WINDOWS_USERS = re.compile(r"^([A-Za-z]:[\\/]Users[\\/])(.+)$", re.IGNORECASE | re.DOTALL)
+# A disk's device that names no one: a device node, a Windows drive, a file-system token ("tmpfs").
+_PLAIN_DEVICE = re.compile(r"/dev/[A-Za-z0-9_./:+-]+|[A-Za-z]:\\?|[A-Za-z0-9_-]{1,32}")
+_DROPPED_COMPONENT = "(dropped)"
+# TXT keys of a printer's model (RFC 6763 printing profile): a shared printer's queue named after it is no name.
+_MODEL_TXT_KEYS = frozenset({"ty", "product", "usb_mdl"})
 
 
 def pseudonym(name: str, secret: bytes) -> str:
@@ -112,23 +105,38 @@ def pseudonym(name: str, secret: bytes) -> str:
 
 
 def is_generic_name(name: str) -> bool:
-    """True for factory and OS default names shared by many devices ("iPad", "iPhone (2)", "raspberrypi")."""
-    normal = normalise_name(name) if isinstance(name, str) else ""
-    if not normal:
-        return False
-    generic = packaged_rules().generic_names
-    return normal in generic or _COLLISION_SUFFIX.sub("", normal) in generic
+    """True for factory and OS default names shared by many devices ("iPad", "iPhone (2)", "Student", "Galaxy-A12").
+
+    headcount.names.is_generic_name, the collector's test as well; a name
+    that normalises to nothing is no name and so not a generic one.
+    """
+    return names.is_generic_name(name)
 
 
 def policy_for(observation: Observation, settings: PrivacySettings) -> str:
     """What `apply_name_policy` will do with this observation: keep, pseudonymise or drop."""
-    classification = getattr(observation, "classification", None)
-    # No classification yet counts as "unknown", which sites treat as a student's device.
-    device_class = classification.device_class if classification is not None else "unknown"
-    chosen = settings.student_names if device_class in settings.student_classes else settings.other_names
+    if _student_device(getattr(observation, "classification", None), settings) or _shared_printer(observation):
+        chosen = settings.student_names
+    else:
+        chosen = settings.other_names
     if chosen == "pseudonymise" and not settings.secret:
         return "drop"
     return chosen
+
+
+def _student_device(classification: Classification | None, settings: PrivacySettings) -> bool:
+    """True when the device may be a student's: its class, or any class that scored for it, is a student class."""
+    if classification is None:
+        classes: tuple[str, ...] = ("unknown",)     # not classified yet: "unknown", a student's by default
+    else:
+        decided = classification.device_class if classification.device_class else "unknown"
+        # A Classification made elsewhere (no candidates) still has its own class to go by.
+        classes = (decided, *classification.candidates)
+    return any(device_class in settings.student_classes for device_class in classes)
+
+
+def _shared_printer(observation: Observation) -> bool:
+    return isinstance(observation, MdnsService) and names.split_shared_printer(observation.instance_name) is not None
 
 
 def apply_name_policy(observation: Observation, settings: PrivacySettings) -> Observation:
@@ -149,7 +157,8 @@ def apply_name_policy(observation: Observation, settings: PrivacySettings) -> Ob
     elif isinstance(observation, MdnsService):
         result = _mdns(observation, renamer)
     elif isinstance(observation, HostFacts):
-        result = dataclasses.replace(observation, hostname=renamer.name(observation.hostname))
+        result = dataclasses.replace(observation, hostname=renamer.name(observation.hostname),
+                                     disks=tuple(_disk(disk, renamer) for disk in observation.disks))
     else:
         result = observation
     # Belt and braces: a raw name copied into any other field (a TXT value we
@@ -170,11 +179,19 @@ class _Renamer:
         if raw and not is_generic_name(raw):
             self._seen.append(raw)
 
-    def name(self, raw: str) -> str:
-        """The replacement for one name field."""
+    def name(self, raw: str, search: bool = True) -> str:
+        """The replacement for one name field.
+
+        `search`: also look for this name inside the record's other fields.
+        True only for the fields that are a device's name (host name, instance
+        name, SRV target, a text client id). A TXT value is replaced but not
+        searched for: "fn=googlecast" would otherwise turn the service type
+        "_googlecast._tcp" and the class evidence into pseudonyms.
+        """
         if not raw:
             return raw
-        self.remember(raw)
+        if search:
+            self.remember(raw)
         if self.policy == "drop" or not normalise_name(raw):
             return ""
         if is_generic_name(raw):
@@ -226,15 +243,24 @@ def _client_id(client_id: bytes, renamer: _Renamer) -> bytes:
 
 
 def _mdns(service: MdnsService, renamer: _Renamer) -> MdnsService:
-    instance = _instance_name(service.instance_name, renamer)
-    host = _host(service.host, renamer)
+    instance = _instance_name(service.instance_name, renamer, _models(service))
+    host = _host(service.host, service.instance_name, renamer)
     needles = renamer.needles()
     txt = tuple(entry for entry in (_txt_entry(e, renamer, needles) for e in service.txt) if entry is not None)
     return dataclasses.replace(service, instance_name=instance, host=host, txt=txt)
 
 
-def _instance_name(instance: str, renamer: _Renamer) -> str:
-    for pattern, name_group in ((_RAOP_INSTANCE, 2), (_WORKSTATION_INSTANCE, 1)):
+def _models(service: MdnsService) -> frozenset[str]:
+    """The normalised printer models the record's own TXT states (ty, product, usb_MDL)."""
+    found = set()
+    for entry in service.txt:
+        if entry.key.casefold() in _MODEL_TXT_KEYS and entry.value:
+            found.add(normalise_name(entry.value.decode("utf-8", errors="replace").strip("()")))
+    return frozenset(found - {""})
+
+
+def _instance_name(instance: str, renamer: _Renamer, models: frozenset[str] = frozenset()) -> str:
+    for pattern, name_group in ((names.RAOP_INSTANCE, 2), (names.WORKSTATION_INSTANCE, 1)):
         found = pattern.match(instance)
         if found:
             renamed = renamer.name(found.group(name_group))
@@ -243,15 +269,37 @@ def _instance_name(instance: str, renamer: _Renamer) -> str:
             parts = [found.group(1), found.group(2)]
             parts[name_group - 1] = renamed
             return "".join(parts)
+    shared = names.split_shared_printer(instance)
+    if shared is not None:
+        # "<queue> @ <computer>": the computer's name is a name. So is the queue's, which its owner
+        # chose, unless it is only the printer model the record's TXT states (the default).
+        queue, computer = shared
+        renamed_computer = renamer.name(computer)
+        # (A queue that is the TXT model says nothing the kept ty/product value does not.)
+        renamed_queue = queue if normalise_name(queue) in models else renamer.name(queue)
+        if not renamed_computer or not renamed_queue:
+            return ""
+        return renamed_queue + names.SHARED_PRINTER_SEPARATOR + renamed_computer
     return renamer.name(instance)
 
 
-def _host(host: str, renamer: _Renamer) -> str:
-    """Keep the shape: "Janes-iPad.local." -> "p:...local.", "x.example.org." -> "p:....", "" -> ""."""
+def _host(host: str, instance: str, renamer: _Renamer) -> str:
+    """Keep the shape: "Janes-iPad.local." -> "p:...local.", "x.example.org." -> "p:....", "" -> "".
+
+    mDNS's conflict suffix is left out of the pseudonym when the instance
+    name shows it is one ("Janes-iPad-2.local." offering "Jane's iPad"), so
+    the host gets the pseudonym its DHCP host name gets (headcount.names.mdns_host_name).
+    """
     lowered = host.casefold()
     suffix = next((s for s in (".local.", ".local", ".") if lowered.endswith(s)), "")
     label = host[: len(host) - len(suffix)] if suffix else host
-    renamed = renamer.name(label)
+    name = label
+    if not is_generic_name(label):
+        base = names.mdns_host_name(label, instance)
+        if base != normalise_name(label):
+            renamer.remember(label)
+            name = base
+    renamed = renamer.name(name)
     return renamed + suffix if renamed else ""
 
 
@@ -264,7 +312,42 @@ def _txt_entry(entry: TxtEntry, renamer: _Renamer, needles: list[str]) -> TxtEnt
         return None
     if not entry.has_value or not entry.value:
         return entry
-    return dataclasses.replace(entry, value=renamer.name(text).encode("utf-8"))
+    return dataclasses.replace(entry, value=renamer.name(text, search=False).encode("utf-8"))
+
+
+def _disk(disk: DiskUsage, renamer: _Renamer) -> DiskUsage:
+    """A mount point (and a device that is a path) without the user and volume names in it.
+
+    "/media/jane/JANE USB" and "/Volumes/Jane's Stick" name a person whether
+    or not the host name appears in them: every component below a personal
+    root is replaced ("/media/p:.../p:..." or "/media/(dropped)/(dropped)").
+    """
+    mountpoint = _path(disk.mountpoint, renamer)
+    device = disk.device
+    if device and not _PLAIN_DEVICE.fullmatch(device):
+        scrubbed = _path(device, renamer)
+        # A network share ("//server/jane", "jane@host:/home") is a name as a whole.
+        device = scrubbed if scrubbed != device else _component(device, renamer)
+    return dataclasses.replace(disk, mountpoint=mountpoint, device=device)
+
+
+def _path(path: str, renamer: _Renamer) -> str:
+    windows = _WINDOWS_USERS.match(path)
+    if windows:
+        root, rest, separator = windows.group(1), windows.group(2), "\\" if "\\" in windows.group(1) else "/"
+    else:
+        root = next((r for r in _PERSONAL_PATH_ROOTS if path.startswith(r) and len(path) > len(r)), "")
+        if not root:
+            return path
+        rest, separator = path[len(root):], "/"
+    parts = rest.split(separator)
+    return root + separator.join(_component(part, renamer) if part else part for part in parts)
+
+
+def _component(part: str, renamer: _Renamer) -> str:
+    if renamer.policy == "drop":
+        return _DROPPED_COMPONENT
+    return renamer.replace_text(part) or _DROPPED_COMPONENT
 
 
 def _always(_text: str) -> bool:
@@ -282,7 +365,7 @@ def _is_mac(text: str) -> bool:
 def _contains(text: str, needles: list[str]) -> bool:
     if not needles or not text:
         return False
-    loose = _loose(text)
+    loose = names.loose_text(text)
     return any(needle in loose for needle in needles)
 
 
@@ -301,7 +384,7 @@ def _scrub(value: Any, needles: list[str], replace_text: Callable[[str], str]) -
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {}
         for f in dataclasses.fields(value):
-            if f.name in _ADDRESS_FIELDS:
+            if f.name in _ADDRESS_FIELDS or f.name in _TOKEN_FIELDS:
                 continue
             current = getattr(value, f.name)
             new = _scrub(current, needles, replace_text)

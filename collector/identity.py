@@ -17,11 +17,14 @@ Link keys. A key is something only one device says about itself:
 - ``name:<name>`` - a host name, from DHCP (option 12) or mDNS (the SRV
   target), normalised to one namespace the way the agent normalises before
   pseudonymising, so "Janes-iPad" from DHCP and "janes-ipad.local." from
-  mDNS are one key, and so are their identical pseudonyms ("p:<hex>").
-  Generic names ("iPad", "localhost", "android-2", ...) are never keys:
-  thousands of devices share them. The agent sends them unpseudonymised for
-  exactly this reason; a generic name that arrived pseudonymised could not
-  be recognised here.
+  mDNS are one key, and so are their identical pseudonyms ("p:<hex>"). An
+  mDNS host renamed on a conflict ("Janes-iPad-2.local.") keys as its name
+  without the "-2" when the record's instance name shows that is what it is.
+  Generic names ("iPad", "Student", "Galaxy-A12", "ip-10-0-0-5", ...) are
+  never keys: thousands of devices share them. The agent sends them
+  unpseudonymised for exactly this reason, and both sides take the list and
+  the normalisation from one module, headcount.names; a generic name that
+  arrived pseudonymised could not be recognised here.
 
 Weak evidence (vendor, class, DHCP fingerprint, vendor class, an IP address)
 never links anything: identical school iPads share all of it.
@@ -36,6 +39,13 @@ host name therefore stay two devices unless the laptop itself (host facts)
 says they are one: two counted devices are a smaller error than two
 children's iPads counted as one.
 
+A real device rotates its private MAC rarely (per network, or every few
+weeks), so a name carried by more than MAX_RANDOMISED_MACS_PER_NAME
+randomised MACs is a shared or default name the generic list misses (a
+classroom's "Student-iPad", a setup script's name), not one device: it links
+nothing, and the evidence says so. Client ids are not capped this way (a
+client id is per device by design; store.py caps every key at 1000 MACs).
+
 The grouping is recomputed from the stored facts, in a fixed order (host
 facts, then client ids, then names; each sorted by key), so the answer does
 not depend on the order in which batches arrived, and a link that stops
@@ -48,11 +58,12 @@ every MAC keeps its own row and history.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+
+from headcount import names
+from headcount.names import is_pseudonym, normalise_name
 
 from .model import Classification, Device, Observation, is_locally_administered
 
@@ -61,62 +72,24 @@ KIND_CLIENT_ID = "client_id"
 KIND_NAME = "name"
 _KIND_ORDER = {KIND_HOST: 0, KIND_CLIENT_ID: 1, KIND_NAME: 2}
 
-# Names that many devices carry out of the box, compared after normalisation
-# and after removing a "-2" / " (2)" style suffix that DHCP clients and mDNS
-# add on a name conflict. A superset of the agent's list
-# (agent/device_classes.toml [names].generic), which the agent leaves
-# unpseudonymised so that the collector can recognise them here.
-GENERIC_NAMES = frozenset({
-    "", "localhost", "localhost.localdomain", "none", "(none)", "null", "unknown", "default", "host", "client",
-    "device", "dhcp", "dhcpcd", "user", "admin", "student", "teacher", "guest", "test", "android-device",
-    "ipad", "iphone", "ipod", "ipod-touch", "ipad-pro", "ipad-air", "ipad-mini", "macbook", "macbook-air",
-    "macbook-pro", "macbookair", "macbookpro", "imac", "mac-mini", "mac-studio", "mac-pro", "mac", "apple-tv",
-    "appletv", "homepod", "homepod-mini", "android", "chromebook", "chromeos", "chromecast", "google-home",
-    "google-nest-mini", "google-nest-hub", "pixel", "galaxy", "samsung", "kindle", "fire", "echo", "amazon", "roku",
-    "xbox", "playstation", "nintendo-switch", "switch", "smart-tv", "tv", "raspberrypi", "raspberry-pi", "pi",
-    "ubuntu", "debian", "linux", "fedora", "kali", "windows", "desktop", "laptop", "pc", "printer", "espressif",
-    "esp32", "esp8266", "esp-device", "iot", "camera", "tablet", "phone",
-})
-# The agent's normalisation (agent/privacy.py), so that a raw name kept by the
-# site's policy compares as its pseudonym was computed.
-_APOSTROPHES = re.compile("['\u2018\u2019\u02bc`]")
-_SEPARATORS = re.compile(r"[\s_]+")
-_DASHES = re.compile(r"-{2,}")
-_CONFLICT_SUFFIX = re.compile(r"(?:-?\(\d{1,3}\)|-\d{1,3})$")
-# "ip-10-0-0-5", "dhcp-192-168-1-20": names made from an address belong to the
-# address, and addresses move between devices.
-_ADDRESS_NAME = re.compile(r"\d{1,3}[-._]\d{1,3}[-._]\d{1,3}[-._]\d{1,3}")
-_PSEUDONYM = re.compile(r"p:[0-9a-f]{8,128}")
+# The one list of generic names, shared with the agent (which keeps them raw under "pseudonymise").
+GENERIC_NAMES = names.GENERIC_NAMES
 
 MAX_MACS_IN_EVIDENCE = 8
+# More randomised MACs than this on one name key: a shared name, not a device that rotated its MAC.
+MAX_RANDOMISED_MACS_PER_NAME = 16
 
 
 # ---------------------------------------------------------------- names and keys
 
 
-def is_pseudonym(name: str) -> bool:
-    return _PSEUDONYM.fullmatch(name) is not None
-
-
-def normalise_name(text: str) -> str:
-    """Casefolded, without the trailing dot and the mDNS ".local" domain, apostrophes dropped, spaces as "-".
-
-    "Janes-iPad" (DHCP), "janes-ipad.local." (mDNS) and "Jane's iPad" become
-    one name; a pseudonym ("p:<hex>", or "p:<hex>.local." from mDNS) stays itself.
-    """
-    name = unicodedata.normalize("NFKC", text).strip().casefold().rstrip(".")
-    if name.endswith(".local"):
-        name = name[: -len(".local")]
-    name = _APOSTROPHES.sub("", name)
-    return _DASHES.sub("-", _SEPARATORS.sub("-", name)).strip("-")
-
-
 def is_generic_name(name: str) -> bool:
-    """True for a normalised name that many devices share, which therefore identifies none."""
-    if is_pseudonym(name):
-        return False
-    return (name in GENERIC_NAMES or _CONFLICT_SUFFIX.sub("", name) in GENERIC_NAMES
-            or bool(_ADDRESS_NAME.search(name)))
+    """True for a name that many devices share, which therefore identifies none; and for no name at all.
+
+    headcount.names.is_generic_name (the agent's test too), plus: an empty
+    name is nothing to link on.
+    """
+    return not normalise_name(name) or names.is_generic_name(name)
 
 
 def client_id_key(client_id: bytes, mac: str) -> str | None:
@@ -144,6 +117,11 @@ def name_key(name: str) -> str | None:
     return None if is_generic_name(normalised) else "name:" + normalised
 
 
+def mdns_name_key(host: str, instance: str) -> str | None:
+    """The key of an mDNS host: as name_key, without a conflict suffix the instance name confirms."""
+    return name_key(names.mdns_host_name(host, instance))
+
+
 @dataclass(frozen=True, slots=True)
 class KeyFact:
     """One MAC carried one link key; `source` says where it was seen ("dhcp hostname", "mdns host", ...)."""
@@ -166,7 +144,8 @@ def key_facts(observation: Observation, agent_id: str, endpoint: bool) -> list[K
         if observation.sighting is not None and (key := name_key(observation.sighting.hostname)):
             facts.append(KeyFact(observation.mac, key, KIND_NAME, key[len("name:"):], "dhcp hostname"))
     elif observation.kind == "mdns" and observation.sighting is not None:
-        if key := name_key(observation.sighting.hostname):
+        instance = observation.data.get("instance_name", "")
+        if key := mdns_name_key(observation.sighting.hostname, instance if isinstance(instance, str) else ""):
             facts.append(KeyFact(observation.mac, key, KIND_NAME, key[len("name:"):], "mdns host"))
     elif observation.kind == "host" and endpoint and len(observation.host_sightings) > 0:
         # Keyed by the agent, not by this report: an endpoint whose Wi-Fi MAC
@@ -214,6 +193,13 @@ def partition(macs: Iterable[str], keys: Sequence[LinkKey]) -> list[Group]:
         members = tuple(sorted({mac for mac in key.macs if mac in parent}))
         if len(members) < 2:
             continue
+        if key.kind == KIND_NAME:
+            randomised = {mac for mac in key.macs if is_locally_administered(mac)}
+            if len(randomised) > MAX_RANDOMISED_MACS_PER_NAME:
+                notes.append((f"not linked: {_describe(key)} is on {len(randomised)} randomised MACs (more than "
+                              f"{MAX_RANDOMISED_MACS_PER_NAME}), so it is a shared or default name, not one "
+                              f"device", members))
+                continue
         roots = sorted({find(mac) for mac in members})
         if key.kind != KIND_HOST:
             with_burned_in = [root for root in roots if burned_in[root]]

@@ -21,6 +21,7 @@ from headcount.agent.model import (ArpSighting, Classification, DhcpSighting, Ho
 from headcount.agent.scanners.arp import oui_vendor
 from headcount.agent.snmp.model import SnmpDevice, SystemGroup
 from headcount.macaddr import is_locally_administered
+from headcount.names import is_generic_name
 
 AT = datetime(2026, 11, 23, 9, 15, tzinfo=timezone.utc)
 
@@ -95,7 +96,9 @@ def test_packaged_rules_load_and_every_class_has_rules(rules):
     assert "rpMd" in rules.mdns_model_keys and "md" in rules.mdns_model_keys
     voted = {device_class for rule in rules.rules for device_class in rule.classes}
     assert voted == set(RULE_CLASSES)
-    assert "ipad" in rules.generic_names
+    # Generic names moved out of the rules into headcount.names, which the collector shares.
+    assert not hasattr(rules, "generic_names")
+    assert is_generic_name("iPad")
 
 
 def classes_of(observations, rules, book=None):
@@ -396,3 +399,72 @@ def test_a_custom_rules_file_is_used(tmp_path, rules):
     assert custom.source == str(path) and len(custom.rules) == 1
     evidence = DeviceEvidence(mac=DELL, dhcp_vendor_class="MSFT 5.0")
     assert classify(evidence, custom).device_class == "windows_pc"
+
+
+# ---------------------------------------------------------------- candidates (for the name policy)
+
+def test_candidates_are_every_class_that_scored_best_first(rules):
+    mac_sharing_a_printer = "5e:e1:4b:90:aa:07"   # private address: no OUI rule
+    observations = [
+        mdns(mac_sharing_a_printer, "_ipp._tcp.local.", instance="Brother HL-L2350DW @ Jane Smith's MacBook Pro",
+             host="Jane-Smiths-MacBook-Pro.local.", txt={"ty": "Brother HL-L2350DW", "rp": "printers/Brother"}),
+        mdns(mac_sharing_a_printer, "_ssh._tcp.local.", instance="Jane Smith's MacBook Pro",
+             host="Jane-Smiths-MacBook-Pro.local."),
+    ]
+    classification = classes_of(observations, rules)[0][mac_sharing_a_printer]
+    assert classification.device_class == "printer"
+    assert classification.evidence[-1] == "decision: printer (printer 9, linux_pc 1, mac 1; ahead by 8, margin 3)"
+    assert classification.candidates == ("printer", "linux_pc", "mac")
+    # An HP printer: the HP OUI names only the printer class, so nothing but "printer" scored.
+    hp = classes_of(REALISTIC["printer"], rules)[0][HP]
+    assert hp.device_class == "printer" and hp.candidates == ("printer",)
+    assert classify(DeviceEvidence(), rules).candidates == ()
+    assert classes_of([arp(APPLE)], rules)[0][APPLE].candidates == ("ipad", "mac", "phone")
+
+
+def test_candidates_never_reach_the_wire(rules):
+    from headcount.agent.wire import observation_message
+
+    (classified,) = classify_all([arp(APPLE)], EvidenceBook(vendor_of=oui_vendor), rules)
+    assert classified.classification.candidates
+    message = observation_message(classified)
+    assert [field.name for field, _ in message.classification.ListFields()] == ["device_class", "evidence"]
+
+
+# ---------------------------------------------------------------- bounded evidence
+
+HOSTILE_MODEL = ("Brother HL-" + "\x1b[31m\x00\n\r\t\u202e\u2028" * 12 + "A" * 300)[:255]
+
+
+def test_evidence_lines_are_short_and_printable_whatever_a_device_sends(rules):
+    evidence = DeviceEvidence(mac=PRIVATE_PHONE, mdns_models=(HOSTILE_MODEL, "iPad" + "\x00" * 250),
+                              dhcp_vendor_class="MSFT 5.0" + "\x7f" * 240, mdns_service_types=frozenset({"_ipp._tcp"}))
+    result = classify(evidence, rules)
+    assert any(line.startswith("mdns model 'Brother HL-") for line in result.evidence)
+    assert 2 <= len(result.evidence) <= 40
+    for line in result.evidence:
+        assert len(line) <= 200, line
+        assert line.isprintable(), line
+    assert result.evidence[-1].startswith("decision: ")
+
+
+def test_at_most_forty_evidence_lines_and_the_decision_is_last(tmp_path):
+    many = "".join(f'\n[[rule]]\nfield = "mdns_service_type"\nmatch = "exact"\nvalue = "_s{i}._tcp"\n'
+                   f'class = "iot"\nweight = 1\n' for i in range(60))
+    path = tmp_path / "rules.toml"
+    path.write_text(many)
+    custom = load_rules(path)
+    evidence = DeviceEvidence(mac=PRIVATE_PHONE, mdns_service_types=frozenset(f"_s{i}._tcp" for i in range(60)))
+    result = classify(evidence, custom)
+    assert result.device_class == "iot"
+    assert len(result.evidence) == 40
+    assert result.evidence[-1] == "decision: iot (iot 60; ahead by 60, margin 3)"
+    assert result.evidence[-2] == "... and 23 more matching rules not listed"
+    assert all(len(line) <= 200 for line in result.evidence)
+
+
+def test_a_rules_file_with_a_names_section_says_where_the_names_went(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text('[names]\ngeneric = ["ipad"]\n' + VALID_RULE)
+    with pytest.raises(RulesError, match=r"\[names\] is no longer read .*headcount\.names"):
+        load_rules(path)

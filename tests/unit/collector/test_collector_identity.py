@@ -1,6 +1,7 @@
 """collector/identity.py: which MACs are one device (pure rules, no database)."""
 
 import itertools
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -214,3 +215,67 @@ def test_summary_shows_the_newest_mac_the_widest_window_and_the_newest_class():
     focused = summarise(rows, focus=LAPTOP_WIRED)
     assert (focused.mac, focused.ip, focused.locally_administered) == (LAPTOP_WIRED, "10.0.0.5", False)
     assert focused.linked_macs == (RANDOMISED[0], RANDOMISED[1])
+
+
+# ---------------------------------------------------------------- one list with the agent
+
+@pytest.mark.parametrize("text", ["Student", "teacher (2)", "Guest", "Galaxy-A12", "Galaxy S21 Ultra 5G", "Pixel-7",
+                                  "pixel 7a", "Kindle", "iPad-Air", "Tablet", "phone-3", "SM-A125F", "10.0.0.5"])
+def test_default_and_vendor_model_names_are_never_keys(text):
+    assert is_generic_name(text) and name_key(text) is None
+
+
+@pytest.mark.parametrize("text", ["Galaxy-Jane", "iPhone-Max", "janes-galaxy-a12", "jane-10-0-0-5", "Student-Jane"])
+def test_a_personal_word_next_to_a_default_name_is_a_key(text):
+    assert name_key(text) == "name:" + normalise_name(text)
+
+
+def test_the_generic_list_is_the_shared_one():
+    from headcount import names
+
+    assert identity.GENERIC_NAMES is names.GENERIC_NAMES
+    assert identity.normalise_name is names.normalise_name
+
+
+# ---------------------------------------------------------------- mDNS conflict renaming
+
+def mdns_seen(host, instance, mac=RANDOMISED[1]):
+    seen = observation("mdns", mac, host)
+    return replace(seen, data={"instance_name": instance})
+
+
+def test_an_mdns_host_renamed_on_a_conflict_keys_as_its_dhcp_name():
+    dhcp = identity.key_facts(observation("dhcp", RANDOMISED[0], "Janes-iPad"), "a", False)
+    for instance in ("Jane's iPad", "Janes-iPad", "5EE14B90AA01@Jane’s iPad"):
+        mdns = identity.key_facts(mdns_seen("Janes-iPad-2.local", instance), "a", False)
+        assert [f.key for f in mdns] == [f.key for f in dhcp] == ["name:janes-ipad"], instance
+    # Not confirmed by the record: the number is part of the name.
+    assert [f.key for f in identity.key_facts(mdns_seen("Cart-iPad-2.local", "Cart iPad 2"), "a", False)] == [
+        "name:cart-ipad-2"]
+    assert [f.key for f in identity.key_facts(observation("mdns", RANDOMISED[1], "Janes-iPad-2.local"), "a",
+                                              False)] == ["name:janes-ipad-2"]
+    assert name_key("room-12") != name_key("room-1") != name_key("room")
+
+
+# ---------------------------------------------------------------- how many randomised MACs a name may join
+
+def test_a_name_on_more_than_sixteen_randomised_macs_links_nothing_and_says_why():
+    many = [f"da:a1:19:00:02:{i:02x}" for i in range(17)]
+    groups = partition(many, [name(*many, value="cart-ipad")])
+    assert len(groups) == 17
+    assert all(g.evidence == (f"not linked: dhcp hostname and mdns host cart-ipad is on 17 randomised MACs (more than "
+                              f"16), so it is a shared or default name, not one device",) for g in groups)
+    # Sixteen is still one device whose MAC rotated.
+    (group,) = partition(many[:16], [name(*many[:16], value="cart-ipad")])
+    assert group.macs == tuple(many[:16])
+    # A client id is per device by design: the cap is the store's 1000, not this one.
+    (group,) = partition(many, [cid(*many)])
+    assert group.macs == tuple(many)
+
+
+def test_the_name_cap_counts_every_mac_that_carried_the_name():
+    many = [f"da:a1:19:00:03:{i:02x}" for i in range(20)]
+    # Only two have a device row yet, but twenty MACs said this name: it is shared.
+    groups = partition(many[:2], [name(*many, value="student-ipad")])
+    assert macs_of(groups) == [(many[0],), (many[1],)]
+    assert "on 20 randomised MACs" in groups[0].evidence[0]

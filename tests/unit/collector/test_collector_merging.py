@@ -166,6 +166,87 @@ def test_lookalike_ipads_with_a_generic_name_and_one_fingerprint_stay_two(tmp_pa
     assert partition_of(tmp_path / "h.db") == [(a,), (b,)]
 
 
+def through_the_agent(observation):
+    """An agent observation after the agent's name policy (pseudonymise, with a key), as it goes on the wire."""
+    from headcount.agent.config import PrivacySettings
+    from headcount.agent.privacy import apply_name_policy
+    from headcount.agent.wire import observation_message
+
+    settings = PrivacySettings(student_names="pseudonymise", secret=b"0f3a9c51d2e84b7a96c1e0d5b8a2f417")
+    return observation_message(apply_name_policy(observation, settings))
+
+
+@pytest.mark.parametrize("generic", ["Student", "Galaxy-A12"])
+def test_two_randomised_macs_with_one_default_name_stay_two_devices(tmp_path, generic):
+    from headcount.agent.model import Classification, DhcpSighting, MdnsService
+
+    a, b = "da:a1:19:00:00:1a", "6e:11:22:33:44:1b"
+    student = Classification("unknown", ("decision: unknown (no rule matched)",))
+
+    def sent(mac, ip, host):
+        dhcp_sighting = DhcpSighting(mac=mac, ip=ip, hostname=generic, vendor_class="",
+                                     client_id=b"\x00" + generic.encode(),
+                                     parameter_request_list=tuple(IPAD_FINGERPRINT), message_type="REQUEST",
+                                     interface="eth0", observed_at=T0, classification=student)
+        service = MdnsService(service_type="_companion-link._tcp.local.", instance_name=generic, host=host, port=49152,
+                              addresses=(ip,), txt=(), observed_at=T0, mac=mac, classification=student)
+        return [through_the_agent(dhcp_sighting), through_the_agent(service)]
+
+    messages = sent(a, "10.0.0.10", f"{generic}.local.") + sent(b, "10.0.0.11", f"{generic}-2.local.")
+    # The agent kept the default name as it is, so the collector can tell what it is.
+    assert [m.dhcp.hostname or m.mdns.host for m in messages] == [generic, f"{generic}.local.", generic,
+                                                                 f"{generic}-2.local."]
+    assert {m.name_policy for m in messages} == {"pseudonymise"}
+
+    async def scenario():
+        async with await Store.open(tmp_path / "h.db") as store:
+            await deliver(store, [messages])
+            return await store.list_sites(), await store.get_device(a)
+
+    (site,), detail = run(scenario())
+    assert partition_of(tmp_path / "h.db") == sorted([(a,), (b,)])
+    assert (site.devices, site.randomised_devices) == (2, 2)
+    device = detail.devices[0]
+    assert device.linked_macs == () and device.link_evidence == ()
+    assert device.hostname.removesuffix(".local") == generic      # accepted as sent, not withheld
+
+
+def test_a_name_on_more_than_sixteen_randomised_macs_is_shared_not_one_device(tmp_path):
+    pseudonym = "p:" + "5a7e" * 16      # e.g. every cart iPad was named "Cart iPad" by the setup script
+
+    def macs(count):
+        return [f"da:a1:19:00:0{count // 10}:{i:02x}" for i in range(count)]
+
+    async def scenario(count):
+        async with await Store.open(tmp_path / f"{count}.db") as store:
+            await deliver(store, [[dhcp(mac, T0 + timedelta(days=day), hostname=pseudonym, ip=f"10.0.1.{day + 1}",
+                                        policy="pseudonymise") for day, mac in enumerate(macs(count))]])
+            return await store.list_sites(), await store.get_device(macs(count)[0])
+
+    (site,), _ = run(scenario(16))
+    assert site.devices == 1                   # one iPad whose private MAC rotated sixteen times
+    (site,), detail = run(scenario(17))
+    assert site.devices == 17 and partition_of(tmp_path / "17.db") == [(mac,) for mac in sorted(macs(17))]
+    assert detail.devices[0].link_evidence == (
+        f"not linked: dhcp hostname {pseudonym[:18]}… is on 17 randomised MACs (more than 16), so it is a shared or "
+        f"default name, not one device",)
+
+
+def test_an_mdns_host_renamed_on_a_conflict_links_with_its_dhcp_name(tmp_path):
+    first, second = IPAD_MACS[0], IPAD_MACS[1]
+    renamed = pb.Observation(observed_at=stamp(T0), scanner="mdns", name_policy="keep", mdns=pb.MdnsService(
+        service_type="_companion-link._tcp.local.", instance_name="Jane\u2019s iPad", host="Janes-iPad-2.local.",
+        port=49152, addresses=["10.0.0.77"], mac=second))
+
+    async def scenario():
+        async with await Store.open(tmp_path / "h.db") as store:
+            await deliver(store, [[dhcp(first, T0, hostname="Janes-iPad", ip="10.0.0.5"), renamed,
+                                   arp(second, "10.0.0.77", T0)]])
+
+    run(scenario())
+    assert partition_of(tmp_path / "h.db") == [tuple(sorted((first, second)))]
+
+
 def test_endpoint_host_facts_join_the_arp_seen_row_instead_of_making_a_second_device(tmp_path):
     wired, wifi = "3c:22:fb:00:00:07", "3c:22:fb:00:00:08"
     interfaces = [("eth0", wired, ["10.0.0.7/24", "fe80::1/64"]), ("wlan0", wifi, []),
