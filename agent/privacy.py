@@ -47,7 +47,7 @@ from collections.abc import Callable
 from typing import Any
 
 from headcount import macaddr, names
-from headcount.names import normalise_name
+from headcount.names import client_id_text, normalise_name
 
 from .config import PrivacySettings
 from .model import ArpSighting, Classification, DhcpSighting, DiskUsage, HostFacts, MdnsService, Observation, TxtEntry
@@ -231,12 +231,8 @@ def _client_id(client_id: bytes, renamer: _Renamer) -> bytes:
     """
     if not client_id or (len(client_id) == 7 and client_id[0] == 1):
         return client_id
-    body = client_id[1:] if client_id[0] == 0 else client_id
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = ""
-    if not (text and text.isprintable() and normalise_name(text)):
+    text = client_id_text(client_id)
+    if not normalise_name(text):
         text = "hex:" + client_id.hex()
     renamed = renamer.name(text)
     return client_id if renamed == text else renamed.encode("utf-8")   # a generic name is kept as sent

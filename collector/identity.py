@@ -102,12 +102,8 @@ def client_id_key(client_id: bytes, mac: str) -> str | None:
         return None
     if client_id[0] == 1 and client_id[1:] == bytes.fromhex(mac.replace(":", "")):
         return None
-    body = client_id[1:] if client_id[0] == 0 else client_id
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = ""
-    if text and text.isprintable() and is_generic_name(normalise_name(text)):
+    text = names.client_id_text(client_id)
+    if text and is_generic_name(normalise_name(text)):
         return None
     return "cid:" + client_id.hex()
 

@@ -193,3 +193,19 @@ def mdns_host_name(host: str, instance: str = "") -> str:
         return normal
     device = normalise_name(instance_device_name(instance))
     return found.group(1) if device == found.group(1) else normal
+
+
+def client_id_text(client_id: bytes) -> str:
+    """A DHCP client id (option 61) read as the name it may carry; "" when it is not printable text.
+
+    Some clients send a type-0 text name ("\\x00janes-laptop"), others a bare
+    text id; a hardware id or a DUID is binary and reads as "".
+    """
+    if not client_id:
+        return ""
+    body = client_id[1:] if client_id[0] == 0 else client_id
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+    return text if text.isprintable() else ""

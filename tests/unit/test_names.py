@@ -118,3 +118,13 @@ def test_shared_printer_instances():
 ])
 def test_mdns_conflict_suffix(host, instance, name):
     assert mdns_host_name(host, instance) == name
+
+
+def test_client_id_text_reads_text_ids_and_refuses_binary_ones():
+    from headcount.names import client_id_text
+
+    assert client_id_text(b"\x00janes-laptop") == "janes-laptop"       # type 0: text after the type byte
+    assert client_id_text(b"janes-laptop") == "janes-laptop"
+    assert client_id_text(b"\x01\x3c\x22\xfb\x00\x00\x01") == ""         # type 1 + MAC
+    assert client_id_text(b"\xff\x00\x01\x00\x01\x2c\x8a") == ""         # an RFC 4361 DUID
+    assert client_id_text(b"") == "" and client_id_text(b"\x00") == ""
