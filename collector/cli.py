@@ -263,8 +263,17 @@ def _speed(bps: int) -> str:
     return str(bps)
 
 
+# What identifies an observation at a glance, in this order; the class and its
+# evidence are shown once above the history, not on every line.
+_SUMMARY_FIRST = ("message_type", "ip", "hostname", "service_type", "instance_name", "host", "port", "vendor_class",
+                  "address", "model")
+_SUMMARY_SKIPPED = {"mac", "classification", "name_policy", "withheld_names"}
+
+
 def _summary(data: dict[str, Any], limit: int = 60) -> str:
-    text = " ".join(f"{key}={value}" for key, value in sorted(data.items()) if key != "mac")
+    keys = [key for key in _SUMMARY_FIRST if key in data]
+    keys += sorted(key for key in data if key not in _SUMMARY_FIRST)
+    text = " ".join(f"{key}={data[key]}" for key in keys if key not in _SUMMARY_SKIPPED)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

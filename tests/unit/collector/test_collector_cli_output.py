@@ -191,3 +191,13 @@ def test_device_detail_shows_an_endpoints_own_host_facts():
     assert "  DISKS       C:\\  47% used (120.0 GiB of 256.0 GiB, NTFS)" in lines
     assert ("  BATTERY     78% charged; holds 82% of its design capacity (full 41000000, design 50000000), "
             "312 cycles") in lines
+
+
+def test_history_lines_lead_with_what_identifies_the_observation():
+    from headcount.collector.cli import _summary
+
+    line = _summary({"classification": {"device_class": "ipad", "evidence": ["x"]}, "name_policy": "pseudonymise",
+                     "vendor_class": "MSFT 5.0", "hostname": "p:ab12", "message_type": "REQUEST", "ip": "198.18.1.9",
+                     "mac": "3c:22:fb:00:00:01"}, limit=200)
+    assert line.startswith("message_type=REQUEST ip=198.18.1.9 hostname=p:ab12 vendor_class=MSFT 5.0")
+    assert "classification" not in line and "name_policy" not in line and "3c:22:fb" not in line
