@@ -27,9 +27,17 @@ DESCRIPTION = """\
 Headcount agent: finds the devices on a school's network and reports them to
 the district collector. Install it on one always-on machine per school.
 
-  run    scan on a schedule and stream results to the collector (the service)
+  run    scan on a schedule, listen to ARP and DHCP in between, and stream
+         results to the collector (the service)
   scan   scan now and print what was found; needs no collector (install check)
   probe  ask one device what it is (SNMP) and print it; needs no collector
+
+A scan sweeps the configured subnets with ARP, browses mDNS/DNS-SD beside it,
+probes SNMP devices, and names each device's class (chromebook, ipad, mac,
+windows_pc, linux_pc, phone, printer, display, iot, unknown). Student device
+names are pseudonymised (or dropped) by [privacy] before anything is printed
+or sent. With agent.mode = "endpoint" (or scan --endpoint) the agent reports
+only this machine: disks, boot time and reboots, battery health.
 """
 
 EXAMPLES = """\
@@ -84,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="scan on a schedule and stream results to the collector",
         description="Scan every agent.scan_interval seconds and stream observations to agent.collector. "
-                    "Keeps scanning while the collector is down and reconnects with backoff.",
+                    "Between scans, listen to ARP and DHCP ([passive]) so devices that join appear within "
+                    "seconds. Keeps scanning while the collector is down and reconnects with backoff.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  headcount-agent run --config /etc/headcount/agent.toml",
     )
