@@ -17,6 +17,7 @@ import headcount
 
 from .errors import CollectorError
 from .server import check_listen_address, format_address, prune_periodically, start_server
+from .standards import check_standards
 from .store import DEFAULT_RETENTION_DAYS, Store
 
 log = logging.getLogger("headcount.collector")
@@ -84,7 +85,55 @@ def build_parser() -> argparse.ArgumentParser:
                             "listen on port 0); removed again at a clean stop")
     serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                        help="log detail on stderr (default INFO: start, stop, agents connecting and leaving)")
+    _add_standards_commands(commands)
     return parser
+
+
+STANDARDS_EPILOG = """\
+examples:
+  headcount-collector standards check standards/       # every *.toml in the folder, read together
+  headcount-collector standards check district.toml    # a district written in one file
+
+On success it prints a one-line summary and exits 0:
+  OK: 4 schools, 3 grade bands, 6 infrastructure classes, 8 rooms, 8 holidays; ...
+Otherwise it prints every problem, one a line, and exits 2:
+  standards/schools.toml:14: schools[1].enrollment = -3: expected a whole number of students, 1 or more
+"""
+
+
+def _add_standards_commands(commands: argparse._SubParsersAction) -> None:
+    standards = commands.add_parser(
+        "standards", help="work with the district standards files (standards/*.toml)",
+        description=_wrap("The district's standards (the profile, the schools registry, rooms, the school "
+                          "calendar, per grade band student devices, per infrastructure class approved models and "
+                          "firmware) are TOML files; standards/ in the source holds a complete, commented example "
+                          "district."),
+        epilog=STANDARDS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = standards.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = actions.add_parser(
+        "check", help="check standards files and report every problem",
+        description=_wrap("Read PATH (one standards file, or a folder whose *.toml files are read together) and "
+                          "check everything: TOML syntax and UTF-8 encoding, every key and value, and the checks "
+                          "across files (each school's grade band exists, school ids are unique, no subnet "
+                          "belongs to two schools, rooms name known schools, holidays end after they start, device "
+                          "classes exist, firmware versions parse). Every problem names the file, the line and the "
+                          "field, and says what was expected. Nothing is changed and no collector is contacted."),
+        epilog=STANDARDS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("path", type=Path, metavar="PATH", help="a standards .toml file, or a folder of them")
+
+
+def standards_check(args: argparse.Namespace) -> int:
+    standards, problems = check_standards(args.path)
+    if standards is None:
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {args.path}")
+        return 2
+    where = f"{len(standards.sources)} files in {args.path}" if args.path.is_dir() else str(args.path)
+    print(f"OK: {standards.summary()} ({where})")
+    return 0
 
 
 def write_ready_file(path: Path, text: str) -> None:
@@ -136,6 +185,8 @@ async def serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "standards":   # a check prints its findings; it has no log to configure
+        return standards_check(args)
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return asyncio.run(serve(args))

@@ -1,5 +1,7 @@
 """The collector's errors: one base, so callers can catch everything the collector raises on purpose."""
 
+from collections.abc import Iterable
+
 
 class CollectorError(Exception):
     """Base of every error the collector raises on purpose."""
@@ -40,3 +42,11 @@ class QueryError(CollectorError):
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class StandardsError(CollectorError):
+    """The district standards files have problems; `problems` lists every one (file, line, field, expected)."""
+
+    def __init__(self, problems: Iterable[object]):
+        self.problems = tuple(problems)   # headcount.collector.standards.Problem records
+        super().__init__("\n".join(str(problem) for problem in self.problems) or "invalid standards")

@@ -1,12 +1,14 @@
 """The shipped deploy files and standards files must be usable as they are."""
 
 import configparser
+import ipaddress
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from headcount.agent.config import parse_config
+from headcount.collector.standards import load_standards
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,13 +49,39 @@ def test_example_agent_config_is_valid():
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "standards").glob("*.toml")), ids=lambda p: p.name)
-def test_every_standards_file_parses_and_has_the_core_sections(path):
-    document = tomllib.loads(path.read_text())
-    assert document["district"]["name"]
-    bands = document["grade_band"]
-    assert bands and all(band["grades"] and band["student_devices_per_student"] > 0 for band in bands)
-    assert document["approved_models"] and document["lifecycle"]["offline_after_days"] > 0
+def test_every_standards_file_is_utf8_toml(path):
+    assert tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def test_the_example_district_loads_and_has_every_core_section():
+    standards = load_standards(REPO / "standards")
+    assert standards.district.name and standards.district.timezone
+    bands = standards.grade_bands
+    assert bands and all(band.grades and band.student_devices_per_student > 0 and band.student_devices
+                         for band in bands)
+    assert all(device.models and device.minimum_os for band in bands for device in band.student_devices)
+    # At least 3 schools, covering every grade band, and together every grade K-12.
+    assert len(standards.schools) >= 3
+    assert {school.grade_band for school in standards.schools} == {band.id for band in bands}
+    assert {g for s in standards.schools for g in standards.band_of(s).grades} >= {"K", *map(str, range(1, 13))}
+    # Approved models, firmware floors and ages for every infrastructure class the issue names.
+    for device_class in ("switch", "access_point", "wireless_controller", "printer", "ups"):
+        standard = standards.infrastructure_standard(device_class)
+        assert standard and standard.models and standard.max_age_years, device_class
+        assert any(model.minimum_firmware for model in standard.models), device_class
+    assert standards.infrastructure_standard("access_point").access_points_per_classroom
+    assert standards.infrastructure_standard("switch").minimum_uplink_mbps
+    assert standards.infrastructure_standard("switch").poe_budget_headroom_percent is not None
+    assert standards.calendar.holidays and standards.calendar.term_start and standards.calendar.term_end
+    assert standards.rooms
+
+
+def test_the_example_district_uses_only_documentation_and_benchmark_addresses():
+    allowed = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "198.18.0.0/15")]
+    for school in load_standards(REPO / "standards").schools:
+        for subnet in school.subnets:
+            assert any(subnet.subnet_of(net) for net in allowed), f"{school.id}: {subnet}"
 
 
 def test_there_is_an_example_district():
-    assert (REPO / "standards" / "example-district.toml").exists()
+    assert (REPO / "standards" / "district.toml").exists() and (REPO / "standards" / "schools.toml").exists()
