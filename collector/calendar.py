@@ -11,7 +11,10 @@ arithmetic, not a loop over days:
 - minus the school weekdays that fall on holidays, from a prefix sum over
   the merged, sorted holiday ranges (found by bisection).
 
-So one call costs O(log holidays) whatever the span, years included.
+So one call costs O(log holidays) whatever the span, years included
+(`count_school_days`), and `school_days_between` also remembers its answers:
+one evaluation asks about the same few (last seen day, today) pairs for
+thousands of devices.
 
 Outside the term (before `term_start`, after `term_end`) nothing is a school
 day: the summer never makes anything missing. A missing bound means the term
