@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -15,9 +16,10 @@ from pathlib import Path
 
 import headcount
 
-from .errors import CollectorError
+from .errors import CollectorError, StandardsError
 from .server import check_listen_address, format_address, prune_periodically, start_server
-from .standards import check_standards
+from .model import parse_timestamp, utc_now
+from .standards import check_standards, load_standards
 from .store import DEFAULT_RETENTION_DAYS, Store
 
 log = logging.getLogger("headcount.collector")
@@ -86,7 +88,142 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                        help="log detail on stderr (default INFO: start, stop, agents connecting and leaving)")
     _add_standards_commands(commands)
+    _add_assets_commands(commands)
+    _add_evaluate_command(commands)
     return parser
+
+
+ASSETS_EPILOG = """\
+examples:
+  headcount-collector assets import register.csv --db headcount.db --standards standards/
+  headcount-collector assets import chromebooks.csv --db headcount.db     # Google Admin ChromeOS export
+  headcount-collector assets import ipads.csv --db headcount.db           # Jamf-style iPad inventory
+
+Prints what matched, and every unmatched row, unknown school, conflict and bad
+row with its file:line. Exit 0 when the file was read (bad rows included),
+2 when it could not be read at all (missing, not text, unknown header).
+The columns read are listed in standards/IMPORTS.md.
+"""
+
+
+def _add_assets_commands(commands: argparse._SubParsersAction) -> None:
+    assets = commands.add_parser(
+        "assets", help="import asset register and device-management (Google Admin, Jamf) CSV files",
+        description=_wrap("Match an asset register, a Google Admin ChromeOS export or a Jamf-style iPad inventory "
+                          "to the devices in the collector's database, by serial or MAC, and store purchase "
+                          "dates, asset tags, warranty ends, AUE dates, models and OS versions."),
+        epilog=ASSETS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = assets.add_subparsers(dest="action", required=True, metavar="ACTION")
+    imports = actions.add_parser(
+        "import", help="match a CSV file to known devices and store the matches",
+        description=_wrap("Read FILE, match each row to a known device (serial first, else any MAC) and store "
+                          "every match in one transaction: if storing fails, nothing of the file is stored and "
+                          "nothing already stored is lost. A bad row is reported with its line and does not stop "
+                          "the rest."),
+        epilog=ASSETS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    imports.add_argument("file", type=Path, metavar="FILE", help="the CSV (or tab-separated) export to import")
+    imports.add_argument("--db", type=Path, required=True, metavar="PATH", help="the collector's SQLite database")
+    imports.add_argument("--standards", type=Path, metavar="DIR",
+                         help="standards folder or file: rows naming a school not in its registry are reported")
+
+
+def _add_evaluate_command(commands: argparse._SubParsersAction) -> None:
+    evaluate = commands.add_parser(
+        "evaluate", help="measure every school and the district against the standards; keep a dated snapshot",
+        description=_wrap("Read every device from the database, check each school and the district against the "
+                          "standards (approved models, OS and firmware minimums, devices per student, access "
+                          "points per classroom), print the uniformity score with its parts and the strengths "
+                          "and needs, and store a dated snapshot for the district and each school."),
+    )
+    evaluate.add_argument("--db", type=Path, required=True, metavar="PATH", help="the collector's SQLite database")
+    evaluate.add_argument("--standards", type=Path, required=True, metavar="DIR", help="standards folder or file")
+    evaluate.add_argument("--now", type=_moment, metavar="ISO",
+                          help="the snapshot's date and time, ISO 8601 with a zone (default: now)")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _moment(text: str):
+    try:
+        moment = parse_timestamp(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date and time") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no time zone; add Z or +HH:MM")
+    return moment
+
+
+def _load_standards(path: Path | None):
+    if path is None:
+        return None
+    try:
+        return load_standards(path)
+    except StandardsError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        raise CollectorError(f"the standards in {path} have {len(exc.problems)} problem(s); nothing was done") \
+            from None
+
+
+async def assets_import(args: argparse.Namespace) -> int:
+    from .assets import AssetImportError
+    from .district import import_asset_file
+    standards = _load_standards(args.standards)
+    if not args.file.is_file():   # before the database is created or touched
+        print(f"headcount-collector: {args.file}: cannot read the file: no such file", file=sys.stderr)
+        return 2
+    store = await Store.open(args.db, retention_days=0)
+    try:
+        try:
+            done = await import_asset_file(store, args.file, standards, utc_now())
+        except AssetImportError as exc:
+            print(f"headcount-collector: {exc}", file=sys.stderr)
+            return 2
+    finally:
+        await store.close()
+    imported, report = done.file, done.report
+    print(f"{args.file}: {imported.source_format.replace('_', ' ')} ({imported.encoding}), "
+          f"{len(imported.records)} rows read, {len(imported.problems)} bad")
+    for note in imported.notes:
+        print(f"note: {note}")
+    print(f"matched: {len(report.matched)} (stored {done.outcome.stored})")
+    for site, device_id in done.outcome.stale:
+        print(f"  not stored: device {site}/{device_id} no longer exists (merged meanwhile); import again")
+    print(f"unmatched: {len(report.unmatched)}")
+    for record in report.unmatched:
+        identity = " or ".join(([f"serial {record.serial}"] if record.serial else [])
+                               + ([f"MAC {', '.join(record.macs)}"] if record.macs else []))
+        print(f"  {record.file}:{record.line}: no known device has {identity}")
+    print(f"unknown schools: {len(report.unknown_schools)}")
+    for unknown in report.unknown_schools:
+        print(f"  {unknown.message}")
+    print(f"conflicts: {len(report.conflicts)}")
+    for conflict in report.conflicts:
+        print(f"  {conflict.message}")
+    print(f"bad rows: {len(imported.problems)}")
+    for problem in imported.problems:
+        where = f"{args.file.name}:{problem.line}"
+        print(f"  {problem.message}" if problem.message.startswith(where) else f"  {where}: {problem.message}")
+    return 0
+
+
+async def evaluate_command(args: argparse.Namespace) -> int:
+    from .district import evaluate_district, report_json, report_text
+    standards = _load_standards(args.standards)
+    if not args.db.is_file():
+        print(f"headcount-collector: {args.db}: no such database", file=sys.stderr)
+        return 2
+    store = await Store.open(args.db, retention_days=0)
+    try:
+        report, _ = await evaluate_district(store, standards, args.now or utc_now())
+    finally:
+        await store.close()
+    if args.json:
+        print(json.dumps(report_json(report), indent=2, sort_keys=True))
+    else:
+        print(report_text(report))
+    return 0
 
 
 STANDARDS_EPILOG = """\
@@ -187,6 +324,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "standards":   # a check prints its findings; it has no log to configure
         return standards_check(args)
+    if args.command in ("assets", "evaluate"):
+        logging.basicConfig(level="WARNING", stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+        job = assets_import if args.command == "assets" else evaluate_command
+        try:
+            return asyncio.run(job(args))
+        except CollectorError as exc:
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            print(f"headcount-collector: {message}", file=sys.stderr)
+            return 2
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return asyncio.run(serve(args))

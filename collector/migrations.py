@@ -186,6 +186,59 @@ def create_merged_devices(db) -> None:
     db.execute("ALTER TABLE agents ADD COLUMN mode TEXT NOT NULL DEFAULT ''")
 
 
+
+@migrations(name="0004_assets_and_uniformity_snapshots")
+def create_assets_and_snapshots(db) -> None:
+    # Imported asset rows (assets.py), matched to a merged device. One row per
+    # device and import format: a register row and a Google Admin row for one
+    # Chromebook are both kept; importing the same format again replaces that
+    # format's row. device_id is merged_devices.id (unique across sites), so
+    # the inventory read joins on it by range. Dates are YYYY-MM-DD or ''.
+    db.execute(
+        """
+        CREATE TABLE assets (
+            device_id INTEGER NOT NULL,
+            source_format TEXT NOT NULL,          -- asset_register, google_admin_chromeos, jamf_ipad
+            site TEXT NOT NULL,
+            serial TEXT NOT NULL DEFAULT '',
+            asset_tag TEXT NOT NULL DEFAULT '',
+            purchase_date TEXT NOT NULL DEFAULT '',
+            warranty_end TEXT NOT NULL DEFAULT '',
+            aue_date TEXT NOT NULL DEFAULT '',
+            model TEXT NOT NULL DEFAULT '',
+            os_version TEXT NOT NULL DEFAULT '',
+            last_sync TEXT NOT NULL DEFAULT '',   -- timestamp as model.py shapes it, or ''
+            school TEXT NOT NULL DEFAULT '',      -- the school the file names, as written
+            matched_via TEXT NOT NULL DEFAULT '', -- "serial" or "mac aa:bb:..."
+            file TEXT NOT NULL,
+            line INTEGER NOT NULL,
+            imported_at TEXT NOT NULL,
+            PRIMARY KEY (device_id, source_format)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX idx_assets_site ON assets (site, device_id)")
+    db.execute("CREATE INDEX idx_assets_serial ON assets (serial)")
+    # Dated uniformity results (uniformity.py), one row per school and one for
+    # the district per evaluation, so trends show. JSON columns are TEXT.
+    db.execute(
+        """
+        CREATE TABLE uniformity_snapshots (
+            id INTEGER PRIMARY KEY,
+            taken_at TEXT NOT NULL,
+            scope TEXT NOT NULL CHECK (scope IN ('district', 'school')),
+            school_id TEXT NOT NULL DEFAULT '',   -- '' for the district
+            score REAL NOT NULL,
+            parts TEXT NOT NULL,                  -- JSON of ScoreParts
+            rules TEXT NOT NULL,                  -- JSON list of RuleResult
+            strengths TEXT NOT NULL,              -- JSON list of sentences
+            needs TEXT NOT NULL                   -- JSON list of sentences
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_snapshots_scope_school_taken ON uniformity_snapshots (scope, school_id, taken_at)")
+
+
 def apply_migrations(db) -> list[str]:
     """Apply what is pending; returns the names applied now (empty when the schema is current)."""
     pending = [migration.name for migration in migrations.pending(db)]

@@ -13,7 +13,7 @@ import functools
 import ipaddress
 from dataclasses import dataclass, field, replace
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from headcount import macaddr
@@ -347,3 +347,50 @@ def merge_sighting(existing: Device | None, site: str, sighting: DeviceSighting,
         last_seen=max(existing.last_seen, observed_at),
         sources=sources,
     )
+
+
+# ---------------------------------------------------------------- inventory, assets, snapshots
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryRow:
+    """One merged device as the uniformity and flag rules read it (Store.inventory_pages).
+
+    model/firmware come from the device's SNMP identity (network_devices, by its
+    primary MAC) for infrastructure; for end devices the model and OS version come
+    from the imported assets (management consoles first, then the register),
+    else the endpoint agent's host facts. Empty strings mean "not known".
+    """
+
+    site: str
+    device_id: str
+    mac: str                             # the device's primary (newest) MAC
+    device_class: str                    # 'unknown' when no rule classified it
+    is_infrastructure: bool
+    model: str
+    firmware: str
+    os_version: str
+    first_seen: datetime
+    last_seen: datetime
+    purchase_date: date | None = None    # from the asset register
+    aue_date: date | None = None         # ChromeOS auto-update expiration (earliest imported)
+    last_sync: datetime | None = None    # newest management-console sync
+
+
+@dataclass(frozen=True, slots=True)
+class AssetImportOutcome:
+    stored: int                          # rows written (inserted or replacing the same format's row)
+    stale: tuple[tuple[str, str], ...]   # (site, device_id) that no longer exist: nothing stored for them
+
+
+@dataclass(frozen=True, slots=True)
+class UniformitySnapshot:
+    taken_at: datetime
+    scope: str                           # "district" or "school"
+    school_id: str                       # "" for the district
+    score: float
+    parts: dict[str, Any]
+    rules: list[dict[str, Any]]
+    strengths: list[str]
+    needs: list[str]
+    id: int | None = None

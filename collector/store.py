@@ -20,10 +20,11 @@ import dataclasses
 import functools
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,8 +33,9 @@ import sqlite_utils
 from . import identity
 from .errors import InvalidMacError, StoreClosedError, StoreError
 from .migrations import applied_migrations, apply_migrations
-from .model import (AgentIdentity, AgentStatus, Device, DeviceDetail, DeviceSighting, HistoryEntry, IngestOutcome,
-                    IngestStatus, NetworkIdentity, Observation, PortState, SiteSummary, SwitchPortLocation,
+from .standards import INFRASTRUCTURE_CLASSES
+from .model import (AgentIdentity, AgentStatus, AssetImportOutcome, Device, DeviceDetail, DeviceSighting,
+                    HistoryEntry, IngestOutcome, IngestStatus, InventoryRow, NetworkIdentity, UniformitySnapshot, Observation, PortState, SiteSummary, SwitchPortLocation,
                     access_port, format_timestamp, ip_sort_key, is_locally_administered, is_unicast, merge_sighting,
                     normalize_mac, parse_timestamp, ports_with_activity)
 
@@ -58,6 +60,12 @@ MAX_MACS_PER_KEY = 1000
 # whose history a lookup reads.
 MAX_LINKED_MACS = 1000
 HISTORY_MACS = 500
+# Merged devices per page of the inventory read (Store.inventory_pages).
+INVENTORY_PAGE_SIZE = 20000
+# Management consoles know the model and OS an end device really runs; the register is typed by hand.
+_ASSET_PREFERENCE = {"google_admin_chromeos": 0, "jamf_ipad": 0, "asset_register": 1}
+_INFRASTRUCTURE = frozenset(INFRASTRUCTURE_CLASSES)
+_OS_VERSION = re.compile(r"\d+(?:\.\d+)+|\d+")
 
 T = TypeVar("T")
 
@@ -687,6 +695,181 @@ class _Database:
             evidence=tuple(json.loads(row["evidence"] or "[]")),
         )
 
+    # ---------------------------------------------------------------- assets, inventory, snapshots
+
+    def import_assets(self, rows: Sequence[dict[str, Any]], imported_at: datetime) -> AssetImportOutcome:
+        """Store matched asset rows in one transaction: all of them, or (on any error) none.
+
+        Each row is keyed by (device_id, source_format): a newer import of the
+        same format replaces that device's row of that format, other formats'
+        rows stay. A device that vanished since matching (merged into another)
+        is skipped and reported, never stored under a dead id.
+        """
+        at = format_timestamp(imported_at)
+        with self.db.atomic():
+            ids = sorted({int(row["device_id"]) for row in rows})
+            alive: dict[int, str] = {}
+            for chunk in _chunks(ids):
+                alive.update((r["id"], r["site"]) for r in self.db.query(
+                    f"SELECT id, site FROM merged_devices WHERE id IN ({_marks(chunk)})", chunk))
+            keep = [dict(row, device_id=int(row["device_id"]), imported_at=at) for row in rows
+                    if alive.get(int(row["device_id"])) == row["site"]]
+            stale = tuple(sorted({(row["site"], str(row["device_id"])) for row in rows
+                                  if alive.get(int(row["device_id"])) != row["site"]}))
+            self.db.conn.executemany(
+                """
+                INSERT INTO assets (device_id, source_format, site, serial, asset_tag, purchase_date, warranty_end,
+                                    aue_date, model, os_version, last_sync, school, matched_via, file, line,
+                                    imported_at)
+                VALUES (:device_id, :source_format, :site, :serial, :asset_tag, :purchase_date, :warranty_end,
+                        :aue_date, :model, :os_version, :last_sync, :school, :matched_via, :file, :line,
+                        :imported_at)
+                ON CONFLICT (device_id, source_format) DO UPDATE SET
+                    site = excluded.site, serial = excluded.serial, asset_tag = excluded.asset_tag,
+                    purchase_date = excluded.purchase_date, warranty_end = excluded.warranty_end,
+                    aue_date = excluded.aue_date, model = excluded.model, os_version = excluded.os_version,
+                    last_sync = excluded.last_sync, school = excluded.school, matched_via = excluded.matched_via,
+                    file = excluded.file, line = excluded.line, imported_at = excluded.imported_at
+                """,
+                keep,
+            )
+        return AssetImportOutcome(len(keep), stale)
+
+    def asset_candidates(self) -> list[tuple[str, str, list[str], str | None]]:
+        """(site, device_id, MACs, serial) of every merged device: what an import is matched against."""
+        macs: dict[int, list[str]] = {}
+        sites: dict[int, str] = {}
+        serials: dict[int, str] = {}
+        for row in self.db.conn.execute("SELECT device_id, site, mac FROM devices WHERE device_id IS NOT NULL"):
+            macs.setdefault(row[0], []).append(row[2])
+            sites[row[0]] = row[1]
+        for device_id, serial in self.db.conn.execute(
+                "SELECT d.device_id, n.serial FROM network_devices AS n JOIN devices AS d"
+                " ON d.site = n.site AND d.mac = n.mac WHERE n.serial != ''"):
+            serials.setdefault(device_id, serial)
+        # A serial already imported and matched (a register row) lets a later file match by serial alone.
+        for device_id, serial in self.db.conn.execute("SELECT device_id, serial FROM assets WHERE serial != ''"):
+            serials.setdefault(device_id, serial)
+        return [(sites[i], str(i), macs[i], serials.get(i)) for i in sorted(macs)]
+
+    def network_last_seen(self) -> dict[tuple[str, str], datetime]:
+        """(site, device_id) -> when the network last saw any MAC of the device."""
+        return {(site, str(device_id)): parse_timestamp(seen) for site, device_id, seen in self.db.conn.execute(
+            "SELECT site, device_id, max(last_seen) FROM devices WHERE device_id IS NOT NULL GROUP BY device_id")}
+
+    def inventory_page(self, after: int, limit: int) -> tuple[list[InventoryRow], int | None]:
+        """Merged devices with id > after, at most `limit`, in id order; and the key of the next page.
+
+        Three range reads per page (devices with their SNMP identity and host
+        facts, then imported assets), each over an index, so a million devices
+        cost a few dozen pages, not a million lookups.
+        """
+        bounds = next(self.db.conn.execute(
+            "SELECT max(id), count(*) FROM (SELECT id FROM merged_devices WHERE id > ? ORDER BY id LIMIT ?)",
+            (after, limit)))
+        high, count = bounds
+        if not count:
+            return [], None
+        assets: dict[int, list[tuple]] = {}
+        for row in self.db.conn.execute(
+                "SELECT device_id, source_format, model, os_version, purchase_date, aue_date, last_sync"
+                " FROM assets WHERE device_id > ? AND device_id <= ?", (after, high)):
+            assets.setdefault(row[0], []).append(row)
+        rows = self.db.conn.execute(
+            """
+            SELECT m.id, m.site, m.device_class, d.mac, d.first_seen, d.last_seen,
+                   n.model, n.firmware, n.device_class,
+                   (SELECT a.host_facts FROM device_keys AS k INDEXED BY idx_device_keys_site_mac
+                        JOIN agents AS a ON a.agent_id = k.label
+                     WHERE k.site = d.site AND k.mac = d.mac AND k.kind = 'host' AND a.host_facts IS NOT NULL
+                     LIMIT 1)
+            FROM merged_devices AS m
+            JOIN devices AS d INDEXED BY idx_devices_device_id ON d.device_id = m.id AND d.is_primary = 1
+            LEFT JOIN network_devices AS n ON n.site = d.site AND n.mac = d.mac
+            WHERE m.id > ? AND m.id <= ?
+            ORDER BY m.id
+            """, (after, high))
+        found: list[InventoryRow] = []
+        previous = None
+        parse = parse_timestamp
+        for (device_id, site, merged_class, mac, first_seen, last_seen, nd_model, firmware, nd_class,
+             facts) in rows:
+            if device_id == previous:     # two primary MACs (never expected): the device once
+                continue
+            previous = device_id
+            device_class = merged_class or nd_class or "unknown"
+            infrastructure = nd_model is not None or device_class in _INFRASTRUCTURE
+            model, os_version = nd_model or "", ""
+            purchase = aue = sync = None
+            imported = assets.get(device_id)
+            if imported:
+                model, os_version, purchase, aue, sync = _merge_assets(imported, model, infrastructure)
+            if not os_version and facts:
+                os_version = _host_os_version(facts)
+            found.append(InventoryRow(site, str(device_id), mac, device_class, infrastructure, model,
+                                      firmware or "", os_version, parse(first_seen), parse(last_seen), purchase,
+                                      aue, sync))
+        return found, (high if count == limit else None)
+
+    def bulk_load(self, merged: Sequence[tuple], devices: Sequence[tuple], network: Sequence[tuple]) -> None:
+        """Benchmark and migration tooling: insert prepared rows as they are, in one transaction, unchecked.
+
+        merged:  (id, site, device_class)
+        devices: (site, mac, ip, vendor, first_seen, last_seen, device_id, device_class)   timestamps as text
+        network: (site, mac, address, vendor, model, serial, firmware, device_class, observed_at)
+        Not for agents' data (that is ingest_batch, which merges and classifies).
+        """
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT INTO merged_devices (id, site, macs, stable_macs, device_class) VALUES (?, ?, 1, 1, ?)",
+                merged)
+            self.db.conn.executemany(
+                "INSERT INTO devices (site, mac, ip, ip_key, vendor, locally_administered, hostname, first_seen,"
+                " last_seen, sources, device_id, is_primary, device_class) VALUES (?, ?, ?, ?, ?, 0, '', ?, ?,"
+                " '[\"bulk\"]', ?, 1, ?)",
+                ((site, mac, ip, ip_sort_key(ip), vendor, first, last, device_id, cls)
+                 for site, mac, ip, vendor, first, last, device_id, cls in devices))
+            self.db.conn.executemany(
+                "INSERT INTO network_devices (site, mac, address, vendor, model, serial, firmware, hardware_revision,"
+                " device_class, sys_name, sys_descr, sys_object_id, location, port_count, ports, errors, evidence,"
+                " observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, '', '', '', '', 0, '[]', '[]', '[]', ?)",
+                network)
+
+    def agents_last_heard(self) -> dict[str, datetime]:
+        """site -> when any of its agents was last heard (for agent-silent flags)."""
+        return {site: parse_timestamp(seen) for site, seen in self.db.conn.execute(
+            "SELECT site, max(last_seen) FROM agents GROUP BY site")}
+
+    def save_snapshots(self, snapshots: Sequence[UniformitySnapshot]) -> list[int]:
+        with self.db.atomic():
+            ids = []
+            for s in snapshots:
+                cursor = self.db.conn.execute(
+                    "INSERT INTO uniformity_snapshots (taken_at, scope, school_id, score, parts, rules, strengths,"
+                    " needs) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (format_timestamp(s.taken_at), s.scope, s.school_id, s.score, _json(s.parts), _json(s.rules),
+                     _json(s.strengths), _json(s.needs)))
+                ids.append(cursor.lastrowid)
+        return ids
+
+    def list_snapshots(self, scope: str | None, school_id: str | None, limit: int) -> list[UniformitySnapshot]:
+        """Newest first."""
+        where, params = [], []
+        if scope is not None:
+            where.append("scope = ?")
+            params.append(scope)
+        if school_id is not None:
+            where.append("school_id = ?")
+            params.append(school_id)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        return [
+            UniformitySnapshot(taken_at=parse_timestamp(r["taken_at"]), scope=r["scope"], school_id=r["school_id"],
+                               score=r["score"], parts=json.loads(r["parts"]), rules=json.loads(r["rules"]),
+                               strengths=json.loads(r["strengths"]), needs=json.loads(r["needs"]), id=r["id"])
+            for r in self.db.query(f"SELECT * FROM uniformity_snapshots {clause} ORDER BY taken_at DESC, id DESC"
+                                   " LIMIT ?", [*params, limit])
+        ]
+
     def count_observations(self) -> int:
         return self.db["observations"].count
 
@@ -724,6 +907,43 @@ def _with_merged(view: Device, merged: dict[str, Any]) -> Device:
         classified_at=parse_timestamp(merged["classified_at"]) if merged["classified_at"] else None,
         link_evidence=_tuple_from_json(merged["link_evidence"]),
     )
+
+
+def _merge_assets(imported: list[tuple], model: str, infrastructure: bool
+                  ) -> tuple[str, str, date | None, date | None, datetime | None]:
+    """One device's imported rows -> (model, OS version, purchase date, AUE date, last sync).
+
+    For infrastructure the SNMP model stands; otherwise a console's model and OS beat the register's.
+    """
+    os_version = ""
+    purchase = aue = sync = None
+    for _, source_format, asset_model, asset_os, purchased, aue_text, synced in sorted(
+            imported, key=lambda r: _ASSET_PREFERENCE.get(r[1], 2), reverse=True):
+        if asset_model and not infrastructure:
+            model = asset_model
+        if asset_os:
+            os_version = asset_os
+        if purchased:
+            day = date.fromisoformat(purchased)
+            purchase = day if purchase is None or source_format == "asset_register" else purchase
+        if aue_text:
+            day = date.fromisoformat(aue_text)
+            aue = day if aue is None else min(aue, day)
+        if synced:
+            moment = parse_timestamp(synced)
+            sync = moment if sync is None else max(sync, moment)
+    return model, os_version, purchase, aue, sync
+
+
+@functools.lru_cache(maxsize=4096)
+def _host_os_version(facts: str) -> str:
+    """The version number in an endpoint's host facts ("Windows 10.0.22631" -> "10.0.22631")."""
+    data = json.loads(facts)
+    for key in ("os_version", "os_release", "kernel"):
+        found = _OS_VERSION.search(str(data.get(key) or ""))
+        if found:
+            return found.group(0)
+    return ""
 
 
 def _chunks(items: Sequence[T], size: int = CHUNK) -> list[Sequence[T]]:
@@ -856,6 +1076,49 @@ class Store:
         """Rows for every site (or one) holding the normalised `mac`, and its newest history; devices empty if none."""
         return await self._run(self._database.device_detail, mac, site, history_limit)
 
+    # ---------------------------------------------------------------- assets, inventory, snapshots
+
+    async def asset_candidates(self) -> list[tuple[str, str, list[str], str | None]]:
+        """(site, device_id, MACs, serial) per merged device, for assets.match_assets."""
+        return await self._run(self._database.asset_candidates)
+
+    async def import_assets(self, matches: Sequence[Any], imported_at: datetime) -> AssetImportOutcome:
+        """Store matched import rows (assets.AssetMatch) in one transaction; on any failure nothing is stored."""
+        rows = [_asset_row(match) for match in matches]
+        return await self._run(self._database.import_assets, rows, imported_at)
+
+    async def network_last_seen(self) -> dict[tuple[str, str], datetime]:
+        return await self._run(self._database.network_last_seen)
+
+    async def inventory_pages(self, *, page_size: int = INVENTORY_PAGE_SIZE) -> AsyncIterator[list[InventoryRow]]:
+        """Every merged device, a page (list of InventoryRow) at a time, in device id order."""
+        after = 0
+        while True:
+            page, after = await self._run(self._database.inventory_page, after, page_size)
+            if page:
+                yield page
+            if after is None:
+                return
+
+    async def bulk_load(self, merged: Sequence[tuple], devices: Sequence[tuple], network: Sequence[tuple]) -> None:
+        """Benchmark set-up only: see _Database.bulk_load."""
+        await self._run(self._database.bulk_load, merged, devices, network)
+
+    async def agents_last_heard(self) -> dict[str, datetime]:
+        return await self._run(self._database.agents_last_heard)
+
+    async def save_snapshots(self, snapshots: Sequence[UniformitySnapshot]) -> list[int]:
+        """Store one evaluation's snapshots (district and schools) in one transaction; returns their ids."""
+        for snapshot in snapshots:
+            if snapshot.scope not in ("district", "school"):
+                raise StoreError(f"snapshot scope must be 'district' or 'school', not {snapshot.scope!r}")
+        return await self._run(self._database.save_snapshots, tuple(snapshots))
+
+    async def list_snapshots(self, *, scope: str | None = None, school_id: str | None = None,
+                             limit: int = 100) -> list[UniformitySnapshot]:
+        """Stored snapshots, newest first."""
+        return await self._run(self._database.list_snapshots, scope, school_id, limit)
+
     async def count_observations(self) -> int:
         return await self._run(self._database.count_observations)
 
@@ -864,6 +1127,18 @@ class Store:
 
     async def journal_mode(self) -> str:
         return await self._run(self._database.journal_mode)
+
+
+def _asset_row(match: Any) -> dict[str, Any]:
+    record = match.record
+    return {"device_id": int(match.device_id), "site": match.site, "source_format": record.source_format,
+            "serial": record.serial, "asset_tag": record.asset_tag,
+            "purchase_date": record.purchase_date.isoformat() if record.purchase_date else "",
+            "warranty_end": record.warranty_end.isoformat() if record.warranty_end else "",
+            "aue_date": record.aue_date.isoformat() if record.aue_date else "",
+            "model": record.model, "os_version": record.os_version,
+            "last_sync": format_timestamp(record.last_sync) if record.last_sync else "",
+            "school": record.school, "matched_via": match.via, "file": record.file, "line": record.line}
 
 
 def _is_access_problem(exc: BaseException) -> bool:

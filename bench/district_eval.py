@@ -1,0 +1,217 @@
+"""District evaluation speed: 1,000 schools, 1,000,000 devices in a real store file, evaluated end to end.
+
+    .venv/bin/python bench/district_eval.py [--schools 1000] [--devices-per-school 1000] [--db PATH] [--keep]
+
+Set-up (not timed): a synthetic district built on the example standards
+(standards/): --schools schools cycling over its grade bands, each with an
+agent and --devices-per-school merged devices: 88% student devices
+(Chromebooks and iPads, mostly approved models, OS versions around the
+minimum) and 12% infrastructure (access points, switches, printers, UPSes,
+models and firmware around the standard, a few unapproved), last seen
+anywhere in the past 60 days. The rows go into the store through
+Store.bulk_load (executemany, one transaction per 100,000 devices): a
+benchmark set-up, not ingest. One asset-register row per ten student
+devices (purchase dates) goes through Store.import_assets, as an import
+would.
+
+Timed: the full evaluation as `headcount-collector evaluate` and the flags do it:
+  1. read the inventory from the store, a page at a time (Store.inventory_pages);
+  2. uniformity.evaluate over every device (scores, rules, strengths and needs);
+  3. offline_status + refurbish_flags (collector/flags.py) for every device.
+Prints each step, the total (target <= 10 s), the flags found and the store
+file's size on disk (database plus WAL). The file is deleted unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import gc
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from headcount.collector.assets import ASSET_REGISTER, AssetMatch, AssetRecord
+from headcount.collector.district import inventory_device
+from headcount.collector.flags import AgentState, DeviceState, FlagPolicy, offline_status, refurbish_flags
+from headcount.collector.model import AgentIdentity, format_timestamp
+from headcount.collector.standards import School, load_standards
+from headcount.collector.store import Store
+from headcount.collector.uniformity import evaluate
+
+NOW = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)
+SCAN_INTERVAL = timedelta(minutes=15)
+STANDARDS = Path(__file__).resolve().parents[1] / "standards"
+LOAD_CHUNK = 100_000
+
+
+def district(schools: int):
+    example = load_standards(STANDARDS)
+    bands = example.grade_bands
+    registry = tuple(
+        School(id=f"school-{i:04d}", name=f"School {i:04d}", short_name=f"S{i:04d}", grade_band=bands[i % len(bands)].id,
+               enrollment=400 + (i * 37) % 1200, classrooms=20 + (i * 7) % 50, subnets=())
+        for i in range(schools))
+    return dataclasses.replace(example, schools=registry, rooms=())
+
+
+def synthetic_rows(standards, per_school: int, seed: int = 6):
+    """Yield (merged, devices, network, assets) chunks of about LOAD_CHUNK devices."""
+    rng = random.Random(seed)
+    stamps = [format_timestamp(NOW - timedelta(minutes=15 * k)) for k in range(60 * 96)]   # 60 days of sweeps
+    firsts = [format_timestamp(NOW - timedelta(days=d)) for d in range(60, 2200, 7)]
+    infra_plan = []
+    for cls, share in (("access_point", 0.5), ("switch", 0.2), ("printer", 0.2), ("ups", 0.1)):
+        standard = standards.infrastructure_standard(cls)
+        models = [m.model for m in standard.models] if standard else [f"Generic {cls}"]
+        infra_plan.append((cls, share, models, [str(m.minimum_firmware) if m.minimum_firmware else "1.0"
+                                                for m in standard.models] if standard else ["1.0"]))
+    merged, devices, network, assets = [], [], [], []
+    device_id = 0
+    infra_count = max(1, per_school * 12 // 100)
+    for school in standards.schools:
+        band = standards.band_of(school)
+        student = [(s.device_class, list(s.models) or [f"Generic {s.device_class}"],
+                    str(s.minimum_os) if s.minimum_os else "1") for s in band.student_devices
+                   if s.device_class in ("chromebook", "ipad", "windows_pc", "mac")] or [("chromebook", ["x"], "1")]
+        for n in range(per_school):
+            device_id += 1
+            mac = (0x0A0000000000 + device_id).to_bytes(6, "big").hex(":")
+            ip = f"10.{(n >> 8) & 255}.{n & 255}.{device_id % 250 + 1}"
+            last = stamps[int(rng.expovariate(1 / 40)) % len(stamps)]
+            first = firsts[rng.randrange(len(firsts))]
+            if n < infra_count:
+                r, acc = rng.random(), 0.0
+                for cls, share, models, minimums in infra_plan:
+                    acc += share
+                    if r <= acc:
+                        break
+                k = rng.randrange(len(models))
+                model = models[k] if rng.random() > 0.05 else "Unapproved Box 9000"
+                firmware = minimums[k] if rng.random() > 0.2 else "1.0.0"
+                merged.append((device_id, school.id, cls))
+                devices.append((school.id, mac, ip, "Vendor", first, last, device_id, cls))
+                network.append((school.id, mac, ip, "Vendor", model, f"SN{device_id:08d}", firmware, cls, last))
+            else:
+                cls, models, minimum = student[n % len(student)]
+                merged.append((device_id, school.id, cls))
+                devices.append((school.id, mac, ip, "Vendor", first, last, device_id, cls))
+                if n % 10 == 0:
+                    model = models[rng.randrange(len(models))] if rng.random() > 0.1 else "Old Model 1"
+                    os_version = minimum if rng.random() > 0.3 else "10.0"
+                    record = AssetRecord(ASSET_REGISTER, n + 2, serial=f"SN{device_id:08d}", macs=(mac,),
+                                         model=model, os_version=os_version,
+                                         purchase_date=date(2019 + device_id % 7, 8, 15), file="bench.csv")
+                    assets.append(AssetMatch(record, school.id, str(device_id), "serial"))
+            if len(merged) >= LOAD_CHUNK:
+                yield merged, devices, network, assets
+                merged, devices, network, assets = [], [], [], []
+    if merged:
+        yield merged, devices, network, assets
+
+
+async def build(path: Path, standards, per_school: int) -> int:
+    total = 0
+    async with await Store.open(path, retention_days=0) as store:
+        for school in standards.schools:
+            await store.register_agent(AgentIdentity(agent_id=f"{school.id}-agent", site=school.id),
+                                       NOW - timedelta(minutes=random.Random(school.id).choice((1, 2, 3, 120))))
+        for merged, devices, network, assets in synthetic_rows(standards, per_school):
+            await store.bulk_load(merged, devices, network)
+            await store.import_assets(assets, NOW)
+            total += len(merged)
+            print(f"  loaded {total:,} devices", end="\r", file=sys.stderr)
+    print(file=sys.stderr)
+    return total
+
+
+async def evaluate_all(path: Path, standards) -> dict:
+    policy = FlagPolicy()
+    calendar = standards.calendar
+    timings = {}
+    async with await Store.open(path, retention_days=0) as store:
+        gc.disable()
+        try:
+            start = time.perf_counter()
+            rows = []
+            async for page in store.inventory_pages():
+                rows += page
+            agents = {site: AgentState(site, heard) for site, heard in (await store.agents_last_heard()).items()}
+            timings["read inventory"] = time.perf_counter() - start
+
+            mark = time.perf_counter()
+            report = evaluate(standards, map(inventory_device, rows), now=NOW)
+            timings["uniformity.evaluate"] = time.perf_counter() - mark
+
+            mark = time.perf_counter()
+            states, flags = Counter(), Counter()
+            silent = AgentState("", None)
+            for row in rows:
+                agent = agents.get(row.site) or dataclasses.replace(silent, site=row.site)
+                heard = agent.last_heard or NOW
+                missed = int((heard - row.last_seen) / SCAN_INTERVAL) if heard > row.last_seen else 0
+                device = DeviceState(row.site, row.device_id, row.mac, row.device_class, row.is_infrastructure,
+                                     row.last_seen, row.first_seen, missed, row.purchase_date, row.model,
+                                     row.firmware, aue_date=row.aue_date)
+                states[offline_status(device, agent, calendar, policy, NOW).state] += 1
+                for flag in refurbish_flags(device, policy, NOW):
+                    flags[flag.kind] += 1
+            timings["offline + refurbish flags"] = time.perf_counter() - mark
+            timings["total"] = time.perf_counter() - start
+        finally:
+            gc.enable()
+    return {"timings": timings, "devices": len(rows), "score": report.score.value, "states": states, "flags": flags,
+            "needs": len(report.needs) + sum(len(s.needs) for s in report.schools)}
+
+
+def size_on_disk(path: Path) -> int:
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--schools", type=int, default=1000)
+    parser.add_argument("--devices-per-school", type=int, default=1000)
+    parser.add_argument("--db", type=Path, help="store file to build (default: a temporary file)")
+    parser.add_argument("--keep", action="store_true", help="keep the store file")
+    args = parser.parse_args()
+    standards = district(args.schools)
+    path = args.db or Path(tempfile.mkdtemp(prefix="headcount-bench-")) / "district.db"
+    if path.exists():
+        print(f"{path} exists; give another --db", file=sys.stderr)
+        return 2
+    try:
+        started = time.perf_counter()
+        total = asyncio.run(build(path, standards, args.devices_per_school))
+        print(f"built {args.schools:,} schools, {total:,} devices in {time.perf_counter() - started:.1f} s "
+              f"(set-up, not timed): {path}")
+        print(f"store size on disk: {size_on_disk(path) / 2**20:,.1f} MiB")
+        result = asyncio.run(evaluate_all(path, standards))
+        for step, seconds in result["timings"].items():
+            print(f"  {step:<28} {seconds:6.2f} s")
+        verdict = "meets" if result["timings"]["total"] <= 10 else "MISSES"
+        print(f"full evaluation of {result['devices']:,} devices: {result['timings']['total']:.2f} s "
+              f"({verdict} the 10 s target)")
+        print(f"district score {result['score']:.1f}; {result['needs']:,} needs listed")
+        print("states: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result["states"].items())))
+        print("refurbish flags: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result["flags"].items())))
+        print(f"store size on disk: {size_on_disk(path) / 2**20:,.1f} MiB")
+    finally:
+        if not args.keep:
+            for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                p.unlink(missing_ok=True)
+            if not args.db:
+                os.rmdir(path.parent)
+        else:
+            print(f"kept {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

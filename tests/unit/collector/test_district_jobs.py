@@ -1,0 +1,252 @@
+"""Asset imports and uniformity evaluation against a real store file: the store methods and the CLI commands."""
+
+import asyncio
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from headcount.collector.assets import read_import, match_assets
+from headcount.collector.errors import StoreError
+from headcount.collector.model import (AgentIdentity, Classification, DeviceSighting, Observation,
+                                       UniformitySnapshot)
+from headcount.collector.store import Store
+
+DATA = Path(__file__).parent / "data"
+STANDARDS = Path(__file__).resolve().parents[3] / "standards"
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+LINCOLN = "lincoln-elementary"
+JEFFERSON = "jefferson-middle"
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def rows(path, sql, *params):
+    with sqlite3.connect(path) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def seen(mac: str, ip: str, device_class: str = "") -> Observation:
+    return Observation(kind="arp", observed_at=T0, scanner="arp", mac=mac, data={"mac": mac, "ip": ip},
+                       sighting=DeviceSighting(mac=mac, ip=ip),
+                       classification=Classification(device_class, ("test",)) if device_class else None)
+
+
+def snmp(mac: str, ip: str, device_class: str, model: str, firmware: str) -> Observation:
+    return Observation(kind="snmp", observed_at=T0, scanner="snmp", mac=mac,
+                       data={"address": ip, "model": model, "firmware": firmware, "device_class": device_class},
+                       sighting=DeviceSighting(mac=mac, ip=ip))
+
+
+async def fill(path: Path, batches: dict[str, list[Observation]]) -> None:
+    async with await Store.open(path) as store:
+        for site, observations in batches.items():
+            await store.register_agent(AgentIdentity(agent_id=f"{site}-agent", site=site), T0)
+            await store.ingest_batch(f"{site}-agent", site, 1, observations, T0)
+
+
+def asset_macs_store(path: Path) -> None:
+    """Devices whose MACs the fixture CSVs name (register rows 1-3, Google Admin rows, Jamf iPads)."""
+    run(fill(path, {
+        LINCOLN: [seen("00:00:5e:00:53:01", "198.18.0.11", "chromebook"),
+                  seen("00:00:5e:00:53:02", "198.18.0.12", "chromebook"),
+                  seen("00:00:5e:00:53:41", "198.18.0.41", "ipad")],
+        "washington-elementary": [seen("00:00:5e:00:53:03", "198.18.4.13", "chromebook")],
+        "roosevelt-high": [seen("00:00:5e:00:53:20", "198.18.12.20", "chromebook")],
+    }))
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "headcount.collector", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+# ---------------------------------------------------------------- store methods
+
+
+def test_migration_0004_adds_assets_and_snapshots(tmp_path):
+    path = tmp_path / "h.db"
+
+    async def scenario():
+        async with await Store.open(path) as store:
+            return await store.applied_migrations()
+
+    assert run(scenario())[-1] == "0004_assets_and_uniformity_snapshots"
+    tables = {name for (name,) in rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"assets", "uniformity_snapshots"} <= tables
+
+
+def test_imported_assets_reach_the_inventory_and_a_failing_import_stores_nothing(tmp_path):
+    path = tmp_path / "h.db"
+    asset_macs_store(path)
+
+    async def scenario():
+        async with await Store.open(path) as store:
+            imported = read_import(DATA / "assets_register.csv")
+            report = match_assets(imported.records, await store.asset_candidates(), [])
+            outcome = await store.import_assets(report.matched, T0)
+            first = [row for page in [p async for p in store.inventory_pages(page_size=2)] for row in page]
+            # A batch with one broken row (a device id that is not a number) fails whole: nothing of it is stored.
+            google = read_import(DATA / "assets_google_admin.csv")
+            matched = match_assets(google.records, await store.asset_candidates(), []).matched
+            broken = [*matched, type(matched[0])(matched[0].record, LINCOLN, "not-a-number", "serial")]
+            with pytest.raises((StoreError, ValueError)):
+                await store.import_assets(broken, T0)
+            after_failure = rows(path, "SELECT device_id, source_format FROM assets ORDER BY device_id")
+            return report, outcome, first, matched, after_failure
+
+    report, outcome, inventory, google_matched, after_failure = run(scenario())
+    assert outcome.stored == len(report.matched) >= 2 and outcome.stale == ()
+    assert all(fmt == "asset_register" for _, fmt in after_failure) and len(after_failure) == outcome.stored
+    assert google_matched
+    by_mac = {row.mac: row for row in inventory}
+    assert len(inventory) == 5 and len({row.device_id for row in inventory}) == 5
+    first = by_mac["00:00:5e:00:53:01"]
+    assert first.purchase_date == date(2021, 8, 16) and first.device_class == "chromebook"
+    assert not first.is_infrastructure and by_mac["00:00:5e:00:53:41"].purchase_date is None
+
+
+def test_a_stale_device_id_is_reported_not_stored(tmp_path):
+    path = tmp_path / "h.db"
+    asset_macs_store(path)
+
+    async def scenario():
+        async with await Store.open(path) as store:
+            report = match_assets(read_import(DATA / "assets_register.csv").records, await store.asset_candidates(),
+                                  [])
+            ghost = type(report.matched[0])(report.matched[0].record, LINCOLN, "99999", "serial")
+            return await store.import_assets([ghost], T0)
+
+    outcome = run(scenario())
+    assert outcome.stored == 0 and outcome.stale == ((LINCOLN, "99999"),)
+
+
+def test_snapshots_are_saved_and_listed_newest_first(tmp_path):
+    async def scenario():
+        async with await Store.open(tmp_path / "h.db") as store:
+            for day in range(3):
+                await store.save_snapshots([
+                    UniformitySnapshot(T0 + timedelta(days=day), "district", "", 50.0 + day, {"a": 1}, [], ["s"],
+                                       ["n"]),
+                    UniformitySnapshot(T0 + timedelta(days=day), "school", LINCOLN, 40.0 + day, {}, [], [], [])])
+            with pytest.raises(StoreError):
+                await store.save_snapshots([UniformitySnapshot(T0, "county", "", 1.0, {}, [], [], [])])
+            return (await store.list_snapshots(scope="district"),
+                    await store.list_snapshots(scope="school", school_id=LINCOLN, limit=1))
+
+    district, school = run(scenario())
+    assert [s.score for s in district] == [52.0, 51.0, 50.0] and district[0].parts == {"a": 1}
+    assert district[0].strengths == ["s"] and district[0].needs == ["n"]
+    assert [(s.school_id, s.score) for s in school] == [(LINCOLN, 42.0)]
+
+
+# ---------------------------------------------------------------- assets import command
+
+
+def test_assets_import_command_reports_matches_unmatched_and_stores(tmp_path):
+    path = tmp_path / "h.db"
+    asset_macs_store(path)
+    done = cli("assets", "import", str(DATA / "assets_register.csv"), "--db", str(path), "--standards",
+               str(STANDARDS))
+    assert done.returncode == 0, done.stderr
+    assert "matched: 3 (stored 3)" in done.stdout
+    assert "unmatched: 6" in done.stdout and "  assets_register.csv:6: no known device has serial NXTEST0004" \
+        in done.stdout
+    # Names the registry does not hold ("Washington Middle"), with file:line and the close names.
+    assert "unknown schools: 9" in done.stdout
+    assert "assets_register.csv:4: school 'Washington Middle' is not in the schools registry" in done.stdout
+    assert "bad rows: 6" in done.stdout and "  assets_register.csv:8: 10 cells where the header has 9" in done.stdout
+    assert rows(path, "SELECT count(*) FROM assets") == [(3,)]
+
+    jamf = cli("assets", "import", str(DATA / "assets_jamf_ipads.csv"), "--db", str(path))
+    assert jamf.returncode == 0, jamf.stderr
+    assert "matched: 1 (stored 1)" in jamf.stdout
+    assert "bad rows: " in jamf.stdout and "bad rows: 0" not in jamf.stdout
+    assert "assets_jamf_ipads.csv:3" in jamf.stdout        # the row with the broken quote
+    assert "unmatched: " in jamf.stdout and "assets_jamf_ipads.csv:4:" in jamf.stdout
+    # The earlier register rows are still there; the iPad row was added.
+    assert rows(path, "SELECT source_format, count(*) FROM assets GROUP BY 1 ORDER BY 1") == [
+        ("asset_register", 3), ("jamf_ipad", 1)]
+
+
+@pytest.mark.parametrize("name", ["assets_unknown_header.csv", "assets_not_text.csv", "missing.csv"])
+def test_assets_import_command_exits_2_on_an_unreadable_file_and_keeps_what_is_stored(tmp_path, name):
+    path = tmp_path / "h.db"
+    asset_macs_store(path)
+    assert cli("assets", "import", str(DATA / "assets_register.csv"), "--db", str(path)).returncode == 0
+    done = cli("assets", "import", str(DATA / name), "--db", str(path))
+    assert done.returncode == 2
+    assert name in done.stderr
+    assert rows(path, "SELECT count(*) FROM assets") == [(3,)]
+
+
+def test_assets_import_reads_a_latin1_file_and_names_unknown_schools(tmp_path):
+    path = tmp_path / "h.db"
+    asset_macs_store(path)
+    done = cli("assets", "import", str(DATA / "assets_register_latin1.csv"), "--db", str(path), "--standards",
+               str(STANDARDS))
+    assert done.returncode == 0, done.stderr
+    assert "matched: 0" in done.stdout and "unmatched: 2" in done.stdout
+    assert "assets_register_latin1.csv:2" in done.stdout and "assets_register_latin1.csv:3" in done.stdout
+    assert "unknown schools: 2" in done.stdout
+
+
+# ---------------------------------------------------------------- evaluate command
+
+
+def district_store(path: Path) -> None:
+    lincoln = [seen(f"00:00:5e:00:60:{i:02x}", f"198.18.0.{10 + i}", "chromebook") for i in range(6)]
+    lincoln += [snmp("00:00:5e:00:61:01", "198.18.0.2", "access_point", "Aruba AP-515", "8.10.0.12"),
+                snmp("00:00:5e:00:61:02", "198.18.0.3", "access_point", "Aruba AP-515", "8.9.0.1"),
+                snmp("00:00:5e:00:61:03", "198.18.0.4", "switch", "Cisco CBS350-24FP-4X", "3.3.0.16")]
+    jefferson = [seen(f"00:00:5e:00:62:{i:02x}", f"198.18.8.{10 + i}", "chromebook") for i in range(4)]
+    jefferson += [snmp("00:00:5e:00:63:01", "198.18.8.2", "access_point", "Ubiquiti U6-Lite", "6.5.28")]
+    run(fill(path, {LINCOLN: lincoln, JEFFERSON: jefferson, "unlisted-annex": [seen("00:00:5e:00:64:01", "10.9.9.9")]}))
+
+
+def test_evaluate_command_prints_the_score_and_keeps_dated_snapshots(tmp_path):
+    path = tmp_path / "h.db"
+    district_store(path)
+    done = cli("evaluate", "--db", str(path), "--standards", str(STANDARDS), "--now", "2026-11-23T12:00:00Z")
+    assert done.returncode == 0, done.stderr
+    assert "uniformity score" in done.stdout and "approved models" in done.stdout
+    assert "firmware uniformity" in done.stdout
+    assert "Aruba AP-515: 2 versions" in done.stdout
+    assert "APs per classroom" in done.stdout or "access points" in done.stdout
+    snapshots = rows(path, "SELECT taken_at, scope, school_id FROM uniformity_snapshots ORDER BY scope, school_id")
+    assert snapshots[0] == ("2026-11-23T12:00:00.000000Z", "district", "")
+    assert [s for _, scope, s in snapshots if scope == "school"] == sorted(
+        ["lincoln-elementary", "washington-elementary", "jefferson-middle", "roosevelt-high"])
+
+    again = cli("evaluate", "--db", str(path), "--standards", str(STANDARDS), "--now", "2026-11-30T12:00:00Z",
+                "--json")
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert report["devices"] == 14 and report["unassigned"] == {"unlisted-annex": 1}
+    lincoln = next(s for s in report["schools"] if s["id"] == LINCOLN)
+    assert lincoln["devices"] == 9
+    jefferson = next(s for s in report["schools"] if s["id"] == JEFFERSON)
+    models = next(r for r in jefferson["rules"] if r["rule"] == "infrastructure-models:access_point")
+    assert (models["numerator"], models["denominator"]) == (0, 1)
+    assert report["parts"]["firmware_versions"]["Aruba AP-515"] == 2
+    assert rows(path, "SELECT count(DISTINCT taken_at) FROM uniformity_snapshots WHERE scope = 'district'") == [(2,)]
+
+
+def test_evaluate_command_refuses_bad_standards_and_stores_nothing(tmp_path):
+    path = tmp_path / "h.db"
+    district_store(path)
+    bad = tmp_path / "standards"
+    shutil.copytree(STANDARDS, bad)
+    schools = bad / "schools.toml"
+    schools.write_text(schools.read_text().replace("enrollment = 412", "enrollment = -3"))
+    done = cli("evaluate", "--db", str(path), "--standards", str(bad))
+    assert done.returncode == 2
+    assert "schools.toml" in done.stderr and "enrollment" in done.stderr
+    assert rows(path, "SELECT count(*) FROM uniformity_snapshots") == [(0,)]
