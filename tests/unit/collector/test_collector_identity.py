@@ -263,8 +263,8 @@ def test_a_name_on_more_than_sixteen_randomised_macs_links_nothing_and_says_why(
     many = [f"da:a1:19:00:02:{i:02x}" for i in range(17)]
     groups = partition(many, [name(*many, value="cart-ipad")])
     assert len(groups) == 17
-    assert all(g.evidence == (f"not linked: dhcp hostname and mdns host cart-ipad is on 17 randomised MACs (more than "
-                              f"16), so it is a shared or default name, not one device",) for g in groups)
+    assert all(g.evidence == ("not linked: dhcp hostname and mdns host cart-ipad is on 17 randomised MACs (more than "
+                              "16), so it is a shared or default name, not one device",) for g in groups)
     # Sixteen is still one device whose MAC rotated.
     (group,) = partition(many[:16], [name(*many[:16], value="cart-ipad")])
     assert group.macs == tuple(many[:16])
