@@ -38,12 +38,11 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from headcount.collector.assets import ASSET_REGISTER, AssetMatch, AssetRecord
-from headcount.collector.district import inventory_device
-from headcount.collector.flags import AgentState, DeviceState, FlagPolicy, offline_status, refurbish_flags
+from headcount.collector.district import evaluate_tuples, flag_inventory, read_inventory_tuples
+from headcount.collector.flags import AgentState, FlagPolicy
 from headcount.collector.model import AgentIdentity, format_timestamp
 from headcount.collector.standards import School, load_standards
 from headcount.collector.store import Store
-from headcount.collector.uniformity import evaluate
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)
 SCAN_INTERVAL = timedelta(minutes=15)
@@ -139,28 +138,19 @@ async def evaluate_all(path: Path, standards) -> dict:
         gc.disable()
         try:
             start = time.perf_counter()
-            rows = []
-            async for page in store.inventory_pages():
-                rows += page
+            rows = await read_inventory_tuples(store)
             agents = {site: AgentState(site, heard) for site, heard in (await store.agents_last_heard()).items()}
             timings["read inventory"] = time.perf_counter() - start
 
             mark = time.perf_counter()
-            report = evaluate(standards, map(inventory_device, rows), now=NOW)
+            report = evaluate_tuples(standards, rows, now=NOW)
             timings["uniformity.evaluate"] = time.perf_counter() - mark
 
             mark = time.perf_counter()
             states, flags = Counter(), Counter()
-            silent = AgentState("", None)
-            for row in rows:
-                agent = agents.get(row.site) or dataclasses.replace(silent, site=row.site)
-                heard = agent.last_heard or NOW
-                missed = int((heard - row.last_seen) / SCAN_INTERVAL) if heard > row.last_seen else 0
-                device = DeviceState(row.site, row.device_id, row.mac, row.device_class, row.is_infrastructure,
-                                     row.last_seen, row.first_seen, missed, row.purchase_date, row.model,
-                                     row.firmware, aue_date=row.aue_date)
-                states[offline_status(device, agent, calendar, policy, NOW).state] += 1
-                for flag in refurbish_flags(device, policy, NOW):
+            for _, status, found in flag_inventory(rows, agents, calendar, policy, NOW, SCAN_INTERVAL):
+                states[status.state] += 1
+                for flag in found:
                     flags[flag.kind] += 1
             timings["offline + refurbish flags"] = time.perf_counter() - mark
             timings["total"] = time.perf_counter() - start

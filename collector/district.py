@@ -8,17 +8,22 @@ and returns what it did, so __main__ only parses arguments and prints.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from .assets import ImportFile, MatchReport, match_assets, read_import
-from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot
+from .calendar import SchoolCalendar
+from .flags import (AgentState, DeviceState, FlagPolicy, RefurbishFlag, Status, agent_is_silent, offline_status,
+                    refurbish_flags)
+from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot, parse_timestamp
 from .standards import Standards
 from .store import Store
-from .uniformity import DistrictReport, InventoryDevice, RuleResult, ScoreParts, evaluate
+from .uniformity import DistrictReport, InventoryDevice, RuleResult, ScoreParts, evaluate, evaluate_counts
 
 
 @dataclass(frozen=True)
@@ -126,3 +131,96 @@ def report_text(report: DistrictReport) -> str:
         lines += [f"  + {text}" for text in school.strengths]
         lines += [f"  - {text}" for text in school.needs]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------- the fast path
+#
+# The whole district at once (a million devices): the inventory as plain tuples
+# (Store.inventory_tuples: InventoryRow's fields in its order, timestamps as the
+# stored fixed-shape text), counted for uniformity in one C-level pass, and the
+# flags judged once per distinct input rather than once per device. Same results
+# as inventory_device + evaluate and as offline_status + refurbish_flags per device
+# (tests/unit/collector/test_district_jobs.py checks both ways on a small store).
+
+# Field positions in an inventory tuple (InventoryRow's order).
+SITE, DEVICE_ID, MAC, DEVICE_CLASS, INFRASTRUCTURE, MODEL, FIRMWARE, OS_VERSION, FIRST_SEEN, LAST_SEEN, \
+    PURCHASE_DATE, AUE_DATE, LAST_SYNC = range(13)
+_COUNT_KEY = itemgetter(SITE, DEVICE_CLASS, MODEL, FIRMWARE, OS_VERSION, INFRASTRUCTURE)
+
+
+async def read_inventory_tuples(store: Store) -> list[tuple]:
+    return await store.inventory_tuples()
+
+
+def inventory_row(values: tuple) -> InventoryRow:
+    """An inventory tuple as the InventoryRow that Store.inventory_pages gives for the device."""
+    return InventoryRow(*values[:FIRST_SEEN], parse_timestamp(values[FIRST_SEEN]), parse_timestamp(values[LAST_SEEN]),
+                        *values[PURCHASE_DATE:])
+
+
+def evaluate_tuples(standards: Standards, rows: Iterable[tuple], *, now: datetime) -> DistrictReport:
+    """uniformity.evaluate over inventory tuples: the same report as evaluate(map(inventory_device, rows))."""
+    return evaluate_counts(standards, Counter(map(_COUNT_KEY, rows)), now=now)
+
+
+def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], calendar: SchoolCalendar,
+                   policy: FlagPolicy, now: datetime, scan_interval: timedelta,
+                   ) -> Iterator[tuple[str, Status, list[RefurbishFlag]]]:
+    """(device_id, offline status, refurbish flags) of each inventory tuple, in order.
+
+    The same as, per device: its site's agent (AgentState(site, None) when
+    there is none), missed polls = whole scan intervals between its last
+    sighting and its agent's last report (0 when it was seen since), then
+    flags.offline_status and flags.refurbish_flags on its DeviceState. The
+    inventory carries no battery, disk, counters, supplies or firmware
+    standard, so a device's status depends only on its agent, class and last
+    sighting, and its refurbish flags only on its class, purchase date, first
+    sighting and AUE date: each distinct combination is judged once (with
+    offline_status and refurbish_flags themselves) and shared; flags are
+    rebuilt per device with its own id.
+    """
+    sites: dict[str, tuple[Status | None, datetime]] = {}    # site -> (its status when silent, else None; heard)
+    statuses: dict[tuple, Status] = {}
+    refurbish: dict[tuple, tuple[RefurbishFlag, ...]] = {}
+
+    def site_agent(site: str) -> tuple[Status | None, datetime]:
+        agent = agents.get(site) or AgentState(site, None)
+        status = None
+        if agent_is_silent(agent, policy, now):
+            # Any device: a silent agent's devices all get its status.
+            status = offline_status(DeviceState(site, "", "", "unknown", False, now, now), agent, calendar, policy,
+                                    now)
+        found = sites[site] = (status, agent.last_heard or now)
+        return found
+
+    def judge_status(key: tuple) -> Status:
+        heard, device_class, infrastructure, last_text = key
+        last_seen = parse_timestamp(last_text)
+        missed = int((heard - last_seen) / scan_interval) if heard > last_seen else 0
+        device = DeviceState("", "", "", device_class, infrastructure, last_seen, last_seen, missed)
+        status = statuses[key] = offline_status(device, AgentState("", heard), calendar, policy, now)
+        return status
+
+    def judge_refurbish(key: tuple) -> tuple[RefurbishFlag, ...]:
+        device_class, infrastructure, purchase, first_text, aue = key
+        first_seen = parse_timestamp(first_text)
+        device = DeviceState("", "", "", device_class, infrastructure, first_seen, first_seen,
+                             purchase_date=purchase, aue_date=aue)
+        found = refurbish[key] = tuple(refurbish_flags(device, policy, now))
+        return found
+
+    get_site, get_status, get_refurbish = sites.get, statuses.get, refurbish.get
+    for site, device_id, _, device_class, infrastructure, _, _, _, first_seen, last_seen, purchase, aue, _ in rows:
+        status, heard = get_site(site) or site_agent(site)
+        if status is None:
+            key = (heard, device_class, infrastructure, last_seen)
+            status = get_status(key) or judge_status(key)
+        rkey = (device_class, infrastructure, purchase, first_seen, aue)
+        templates = get_refurbish(rkey)
+        if templates is None:
+            templates = judge_refurbish(rkey)
+        if templates:
+            yield device_id, status, [RefurbishFlag(t.kind, device_id, t.reason, t.evidence, t.since)
+                                      for t in templates]
+        else:
+            yield device_id, status, []

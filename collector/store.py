@@ -811,6 +811,70 @@ class _Database:
                                       aue, sync))
         return found, (high if count == limit else None)
 
+    def inventory_tuples(self) -> list[tuple]:
+        """Every merged device as one plain tuple, in device id order: the fast read of the whole inventory.
+
+        The fields are InventoryRow's, in its order, with the same values, except
+        that first_seen and last_seen are the stored fixed-shape UTC text
+        (model.format_timestamp: comparing the text orders by time) rather than
+        datetimes. One scan of the devices (with their merged device), and one
+        read each of the SNMP identities, the endpoints' host facts and the
+        imported assets, joined in memory: no per-device query.
+        """
+        conn = self.db.conn
+        network: dict[str, dict[str, tuple]] = {}       # mac -> site -> (model, firmware, class)
+        for site, mac, model, firmware, cls in conn.execute(
+                "SELECT site, mac, model, firmware, device_class FROM network_devices"):
+            network.setdefault(mac, {})[site] = (model, firmware, cls)
+        facts: dict[tuple[str, str], str] = {}
+        for site, mac, host_facts in conn.execute(
+                "SELECT k.site, k.mac, a.host_facts FROM device_keys AS k JOIN agents AS a ON a.agent_id = k.label"
+                " WHERE k.kind = 'host' AND a.host_facts IS NOT NULL ORDER BY k.site, k.mac, k.key"):
+            facts.setdefault((site, mac), host_facts)
+        assets: dict[str, list[tuple]] = {}
+        for row in conn.execute("SELECT device_id, source_format, model, os_version, purchase_date, aue_date,"
+                                " last_sync FROM assets ORDER BY device_id, source_format"):
+            assets.setdefault(str(row[0]), []).append(row)
+        found: list[tuple] = []
+        append = found.append
+        previous = None
+        infrastructure_classes = _INFRASTRUCTURE
+        get_network, get_facts, get_assets = network.get, facts.get, assets.get
+        # The id comes as text (InventoryRow.device_id), ordered as a number.
+        for device_id, site, merged_class, mac, first_seen, last_seen in conn.execute(
+                "SELECT CAST(m.id AS TEXT), m.site, m.device_class, d.mac, d.first_seen, d.last_seen"
+                " FROM devices AS d INDEXED BY idx_devices_device_id JOIN merged_devices AS m ON m.id = d.device_id"
+                " WHERE d.is_primary = 1 AND d.device_id IS NOT NULL ORDER BY d.device_id"):
+            if device_id == previous:     # two primary MACs (never expected): the device once
+                continue
+            previous = device_id
+            identity = get_network(mac)
+            if identity is not None:
+                identity = identity.get(site)
+            if identity is None:
+                nd_model = firmware = None
+                device_class = merged_class or "unknown"
+            else:
+                nd_model, firmware, nd_class = identity
+                device_class = merged_class or nd_class or "unknown"
+            infrastructure = nd_model is not None or device_class in infrastructure_classes
+            imported = get_assets(device_id)
+            if imported is None and not facts:      # the common device: nothing more to merge
+                append((site, device_id, mac, device_class, infrastructure, nd_model or "", firmware or "", "",
+                        first_seen, last_seen, None, None, None))
+                continue
+            model, os_version = nd_model or "", ""
+            purchase = aue = sync = None
+            if imported:
+                model, os_version, purchase, aue, sync = _merge_assets(imported, model, infrastructure)
+            if not os_version and facts:
+                host = get_facts((site, mac))
+                if host:
+                    os_version = _host_os_version(host)
+            append((site, device_id, mac, device_class, infrastructure, model, firmware or "", os_version,
+                    first_seen, last_seen, purchase, aue, sync))
+        return found
+
     def bulk_load(self, merged: Sequence[tuple], devices: Sequence[tuple], network: Sequence[tuple]) -> None:
         """Benchmark and migration tooling: insert prepared rows as they are, in one transaction, unchecked.
 
@@ -1099,6 +1163,11 @@ class Store:
                 yield page
             if after is None:
                 return
+
+    async def inventory_tuples(self) -> list[tuple]:
+        """Every merged device as a plain tuple in InventoryRow's field order (timestamps as stored text),
+        in device id order, in one read: see _Database.inventory_tuples and district.read_inventory_tuples."""
+        return await self._run(self._database.inventory_tuples)
 
     async def bulk_load(self, merged: Sequence[tuple], devices: Sequence[tuple], network: Sequence[tuple]) -> None:
         """Benchmark set-up only: see _Database.bulk_load."""

@@ -221,6 +221,13 @@ def evaluate(standards: Standards, devices: Iterable[InventoryDevice], rooms: It
     """Every school and the district against `standards`; `now` dates the report."""
     counts = Counter(map(attrgetter("site", "device_class", "model", "firmware", "os_version", "is_infrastructure"),
                          devices))
+    return evaluate_counts(standards, counts, rooms, now=now)
+
+
+def evaluate_counts(standards: Standards, counts: Mapping[tuple, int], rooms: Iterable[RoomCoverage] = (),
+                    *, now: datetime) -> DistrictReport:
+    """`evaluate`, given the inventory already counted: (site, device_class, model, firmware, os_version,
+    is_infrastructure) -> devices. An empty string counts as None (not known) for model, firmware and OS."""
     version = _Versions()
     sites = {school.id: _Site() for school in standards.schools}
     bands = {school.id: standards.band_of(school) for school in standards.schools}
@@ -237,6 +244,8 @@ def evaluate(standards: Standards, devices: Iterable[InventoryDevice], rooms: It
             continue
         agg.devices += n
         model = (model or "").strip()
+        firmware = firmware or None
+        os_version = os_version or None
         if infra:
             if cls == "access_point":
                 agg.aps += n

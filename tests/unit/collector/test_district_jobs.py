@@ -250,3 +250,105 @@ def test_evaluate_command_refuses_bad_standards_and_stores_nothing(tmp_path):
     assert done.returncode == 2
     assert "schools.toml" in done.stderr and "enrollment" in done.stderr
     assert rows(path, "SELECT count(*) FROM uniformity_snapshots") == [(0,)]
+
+
+# ---------------------------------------------------------------- the fast whole-district path
+
+
+def _synthetic_store(path: Path, standards) -> None:
+    """A small district through bulk_load and import_assets, with every input the fast path caches on varied."""
+    import random
+
+    from headcount.collector.assets import ASSET_REGISTER, AssetMatch, AssetRecord
+    from headcount.collector.model import format_timestamp
+
+    rng = random.Random(7)
+    now = T0 + timedelta(days=3)
+    sites = [school.id for school in standards.schools] + ["unlisted-annex"]
+    merged, devices, network, assets = [], [], [], []
+    infra = [("access_point", ["Aruba AP-515", "Ubiquiti U6-Lite", "Odd AP"], ["8.10.0.12", "8.9.0.1", "6.5.28", "junk"]),
+             ("switch", ["Cisco CBS350-24FP-4X", "Other Switch"], ["3.3.0.16", "3.3", "1.0"]),
+             ("printer", ["Any Printer"], ["1.0", ""]), ("ups", ["APC SMT1500"], ["2.0"])]
+    device_id = 0
+    for site in sites:
+        for n in range(60):
+            device_id += 1
+            mac = (0x0A0000000000 + device_id).to_bytes(6, "big").hex(":")
+            last = format_timestamp(now - timedelta(minutes=15 * int(rng.expovariate(1 / 300))))
+            first = format_timestamp(now - timedelta(days=rng.randrange(0, 3000)))
+            if n % 5 == 0:
+                cls, models, firmwares = infra[rng.randrange(len(infra))]
+                merged.append((device_id, site, cls if n % 10 else ""))
+                devices.append((site, mac, f"10.0.{n}.{device_id % 250}", "V", first, last, device_id, cls))
+                network.append((site, mac, "10.0.0.1", "V", rng.choice(models), f"SN{device_id}",
+                                rng.choice(firmwares), cls, last))
+            else:
+                cls = rng.choice(["chromebook", "ipad", "windows_pc", "phone", ""])
+                merged.append((device_id, site, cls))
+                devices.append((site, mac, f"10.0.{n}.{device_id % 250}", "V", first, last, device_id, cls))
+                if n % 3 == 0:
+                    record = AssetRecord(ASSET_REGISTER, n + 2, serial=f"SN{device_id}", macs=(mac,),
+                                         model=rng.choice(["Lenovo 300e Gen 3", "Old Model 1", ""]),
+                                         os_version=rng.choice(["", "10.0", "126.0", "17.1"]),
+                                         purchase_date=date(2018 + device_id % 8, 8, 15), file="t.csv")
+                    assets.append(AssetMatch(record, site, str(device_id), "serial"))
+
+    async def build():
+        async with await Store.open(path) as store:
+            for k, site in enumerate(sites[:-1]):
+                heard = now - timedelta(minutes=(1, 5, 120)[k % 3]) if k != 1 else now
+                await store.register_agent(AgentIdentity(agent_id=f"{site}-agent", site=site), heard)
+            await store.bulk_load(merged, devices, network)
+            await store.import_assets(assets, now)
+
+    run(build())
+
+
+def test_the_fast_district_path_gives_the_same_rows_report_statuses_and_flags(tmp_path):
+    from collections import Counter
+
+    from headcount.collector.district import (evaluate_tuples, flag_inventory, inventory_device, inventory_row,
+                                              read_inventory, read_inventory_tuples)
+    from headcount.collector.flags import AgentState, DeviceState, FlagPolicy, offline_status, refurbish_flags
+    from headcount.collector.standards import load_standards
+    from headcount.collector.uniformity import evaluate
+
+    standards = load_standards(STANDARDS)
+    path = tmp_path / "h.db"
+    _synthetic_store(path, standards)
+
+    async def read():
+        async with await Store.open(path) as store:
+            slow = []
+            async for page in store.inventory_pages(page_size=7):
+                slow += page
+            return (slow, await read_inventory(store), await read_inventory_tuples(store),
+                    await store.agents_last_heard())
+
+    slow, read_slow, fast, heard = run(read())
+    assert len(slow) == len(fast) == 60 * (len(standards.schools) + 1) and read_slow == slow
+    assert [inventory_row(values) for values in fast] == slow
+    assert any(row.purchase_date for row in slow) and any(row.is_infrastructure for row in slow)
+
+    states: Counter[str] = Counter()
+    flagged = 0
+    for now in (T0 + timedelta(days=3), T0 + timedelta(days=3, hours=2), T0 + timedelta(days=9)):
+        assert evaluate_tuples(standards, fast, now=now) == evaluate(standards, map(inventory_device, slow), now=now)
+        agents = {site: AgentState(site, at) for site, at in heard.items()}
+        scan = timedelta(minutes=15)
+        expected = []
+        for row in slow:
+            agent = agents.get(row.site) or AgentState(row.site, None)
+            last_heard = agent.last_heard or now
+            missed = int((last_heard - row.last_seen) / scan) if last_heard > row.last_seen else 0
+            device = DeviceState(row.site, row.device_id, row.mac, row.device_class, row.is_infrastructure,
+                                 row.last_seen, row.first_seen, missed, row.purchase_date, row.model, row.firmware,
+                                 aue_date=row.aue_date)
+            expected.append((row.device_id, offline_status(device, agent, standards.calendar, FlagPolicy(), now),
+                             refurbish_flags(device, FlagPolicy(), now)))
+        got = list(flag_inventory(fast, agents, standards.calendar, FlagPolicy(), now, scan))
+        assert got == expected
+        states.update(status.state for _, status, _ in got)
+        flagged += sum(1 for _, _, flags in got if flags)
+    assert set(states) == {"online", "offline", "missing", "unknown (agent silent)"}, states
+    assert flagged
