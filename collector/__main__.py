@@ -135,7 +135,10 @@ def _add_evaluate_command(commands: argparse._SubParsersAction) -> None:
         description=_wrap("Read every device from the database, check each school and the district against the "
                           "standards (approved models, OS and firmware minimums, devices per student, access "
                           "points per classroom), print the uniformity score with its parts and the strengths "
-                          "and needs, and store a dated snapshot for the district and each school."),
+                          "and needs, and store a dated snapshot for the district and each school. Then judge "
+                          "every device and agent (offline, missing, agent silent, refurbish reasons, AUE and "
+                          "off-the-network findings of imported assets), keep the flags with their lifecycle "
+                          "(raised, cleared) in the database and print their summary."),
     )
     evaluate.add_argument("--db", type=Path, required=True, metavar="PATH", help="the collector's SQLite database")
     evaluate.add_argument("--standards", type=Path, required=True, metavar="DIR", help="standards folder or file")
@@ -209,20 +212,23 @@ async def assets_import(args: argparse.Namespace) -> int:
 
 
 async def evaluate_command(args: argparse.Namespace) -> int:
-    from .district import evaluate_district, report_json, report_text
+    from .district import evaluate_district, evaluate_flags, flags_json, flags_text, report_json, report_text
     standards = _load_standards(args.standards)
     if not args.db.is_file():
         print(f"headcount-collector: {args.db}: no such database", file=sys.stderr)
         return 2
+    now = args.now or utc_now()
     store = await Store.open(args.db, retention_days=0)
     try:
-        report, _ = await evaluate_district(store, standards, args.now or utc_now())
+        report, _ = await evaluate_district(store, standards, now)
+        flags = await evaluate_flags(store, standards.calendar, now)
     finally:
         await store.close()
     if args.json:
-        print(json.dumps(report_json(report), indent=2, sort_keys=True))
+        print(json.dumps(dict(report_json(report), flags=flags_json(flags)), indent=2, sort_keys=True))
     else:
         print(report_text(report))
+        print(flags_text(flags))
     return 0
 
 

@@ -11,15 +11,16 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from .assets import ImportFile, MatchReport, match_assets, read_import
+from .assets import AssetMatch, AssetRecord, ImportFile, MatchReport, management_findings, match_assets, read_import
 from .calendar import SchoolCalendar
-from .flags import (AgentState, DeviceState, FlagPolicy, RefurbishFlag, Status, agent_is_silent, offline_status,
-                    refurbish_flags)
+from .flags import (AGENT_KEY_PREFIX, KIND_AUE, MISSING, OFFLINE, UNKNOWN_AGENT_SILENT, AgentState, Condition,
+                    DeviceState, Flag, FlagPolicy, RefurbishFlag, Status, advance_flags, agent_flag, agent_is_silent,
+                    offline_status, refurbish_flags, status_condition)
 from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot, parse_timestamp
 from .standards import Standards
 from .store import Store
@@ -224,3 +225,134 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
                                       for t in templates]
         else:
             yield device_id, status, []
+
+
+# ---------------------------------------------------------------------------------------------- flags in the store
+#
+# The evaluate command's flag step: every device's offline/missing and refurbish
+# conditions (flag_inventory + flags.status_condition), every agent's silence
+# (flags.agent_flag) and the device-management findings of the imported assets
+# (assets.management_findings: AUE passed or near, off the network), advanced
+# against the stored open flags by flags.advance_flags and stored in one
+# transaction (Store.apply_flags).
+
+SCAN_INTERVAL = timedelta(minutes=15)     # the agents' default sweep: missed polls are counted in it
+FIRST_RAISED_SHOWN = 20
+# Management findings take over the refurbish AUE reason (they carry the file and line).
+_FINDING_AUE_KINDS = frozenset({"aue_passed", "aue_near"})
+OFF_NETWORK = "off_network"
+
+
+@dataclass(frozen=True)
+class FlagRun:
+    """What one evaluation did to the stored flags."""
+
+    open_by_kind: dict[str, int]           # open after this run, by kind
+    raised: list[tuple[str, Flag]]         # (site, flag) newly raised in this run
+    cleared: list[tuple[str, Flag]]        # (site, flag) cleared in this run
+    still_open: list[tuple[str, Flag]]     # (site, flag) open before and after
+
+
+def _stored_matches(assets: Iterable[tuple]) -> list[AssetMatch]:
+    found = []
+    for site, device_id, source_format, model, aue, last_sync, file, line in assets:
+        record = AssetRecord(source_format, line, model=model, file=file,
+                             aue_date=date.fromisoformat(aue) if aue else None,
+                             last_sync=parse_timestamp(last_sync) if last_sync else None)
+        found.append(AssetMatch(record, site, device_id, "stored"))
+    return found
+
+
+def flag_conditions(rows: list[tuple], agents: Mapping[str, AgentState], matches: Iterable[AssetMatch],
+                    network_last_seen: Mapping[tuple[str, str], datetime], calendar: SchoolCalendar,
+                    policy: FlagPolicy, now: datetime, scan_interval: timedelta = SCAN_INTERVAL,
+                    ) -> tuple[list[Condition], set[str], dict[str, str]]:
+    """(conditions that hold at `now`, device ids whose presence is unknown, device id -> site).
+
+    A device that management_findings says is off the network gets that
+    flag and never a missing (or offline) one; a device with an AUE finding
+    gets it instead of the refurbish AUE reason.
+    """
+    sites: dict[str, str] = {}
+    conditions: list[Condition] = []
+    unknown: set[str] = set()
+    aue_warning = policy.for_class("chromebook").aue_warning_days
+    findings = management_findings(matches, network_last_seen, now, aue_warning)
+    off_network = {f.device_id for f in findings if f.kind == OFF_NETWORK}
+    finding_aue = {f.device_id for f in findings if f.kind in _FINDING_AUE_KINDS}
+    for row, (device_id, status, refurbish) in zip(rows, flag_inventory(rows, agents, calendar, policy, now,
+                                                                        scan_interval)):
+        site = row[SITE]
+        sites[device_id] = site
+        state = status.state
+        if state == UNKNOWN_AGENT_SILENT:
+            unknown.add(device_id)
+        elif (state == MISSING or state == OFFLINE) and device_id not in off_network:
+            last_seen = parse_timestamp(row[LAST_SEEN])
+            agent = agents.get(site)
+            heard = (agent.last_heard if agent is not None else None) or now
+            missed = int((heard - last_seen) / scan_interval) if heard > last_seen else 0
+            device = DeviceState(site, device_id, row[MAC], row[DEVICE_CLASS], row[INFRASTRUCTURE], last_seen,
+                                 parse_timestamp(row[FIRST_SEEN]), missed)
+            condition = status_condition(device, status)
+            if condition is not None:
+                conditions.append(condition)
+        for flag in refurbish:
+            if flag.kind == KIND_AUE and device_id in finding_aue:
+                continue
+            conditions.append(flag)
+    for finding in findings:
+        sites.setdefault(finding.device_id, finding.site)
+        conditions.append(Condition(finding.kind, finding.device_id, finding.message, finding.evidence))
+    for site in sorted(set(agents) | {row[SITE] for row in rows}):
+        condition = agent_flag(agents.get(site) or AgentState(site, None), policy, now)
+        sites[AGENT_KEY_PREFIX + site] = site
+        if condition is not None:
+            conditions.append(condition)
+    return conditions, unknown, sites
+
+
+async def evaluate_flags(store: Store, calendar: SchoolCalendar, now: datetime, *,
+                         policy: FlagPolicy | None = None, scan_interval: timedelta = SCAN_INTERVAL,
+                         rows: list[tuple] | None = None) -> FlagRun:
+    """Judge every device and agent at `now`, advance the stored flags, store the result in one transaction."""
+    policy = policy or FlagPolicy()
+    if rows is None:
+        rows = await store.inventory_tuples()
+    agents = {site: AgentState(site, heard) for site, heard in (await store.agents_last_heard()).items()}
+    matches = _stored_matches(await store.stored_assets())
+    seen = await store.network_last_seen() if matches else {}
+    conditions, unknown, sites = flag_conditions(rows, agents, matches, seen, calendar, policy, now, scan_interval)
+    open_rows, cleared_rows = await store.flags_for_evaluation(now - policy.cool_down)
+    for site, flag in (*open_rows, *cleared_rows):
+        sites.setdefault(flag.device_id, site)
+    still_open, raised, cleared = advance_flags([flag for _, flag in open_rows], conditions, now, policy,
+                                                recently_cleared=[flag for _, flag in cleared_rows],
+                                                unknown_devices=unknown)
+
+    def with_site(flags: list[Flag]) -> list[tuple[str, Flag]]:
+        return [(sites.get(flag.device_id, ""), flag) for flag in flags]
+
+    run = FlagRun(dict(Counter(flag.kind for flag in (*still_open, *raised))), with_site(raised),
+                  with_site(cleared), with_site(still_open))
+    await store.apply_flags(run.raised, run.still_open, run.cleared)
+    return run
+
+
+def flags_json(run: FlagRun) -> dict[str, Any]:
+    return {"open_by_kind": dict(sorted(run.open_by_kind.items())), "open": sum(run.open_by_kind.values()),
+            "raised": len(run.raised), "cleared": len(run.cleared),
+            "first_raised": [{"site": site, "device_id": flag.device_id, "kind": flag.kind, "reason": flag.reason,
+                              "evidence": list(flag.evidence)} for site, flag in run.raised[:FIRST_RAISED_SHOWN]]}
+
+
+def flags_text(run: FlagRun) -> str:
+    total = sum(run.open_by_kind.values())
+    lines = [f"Flags: {total:,} open, {len(run.raised):,} raised and {len(run.cleared):,} cleared in this run"]
+    lines += [f"  {kind:<20} {count:,}" for kind, count in sorted(run.open_by_kind.items())]
+    if run.raised:
+        shown = run.raised[:FIRST_RAISED_SHOWN]
+        more = f" (first {len(shown)} of {len(run.raised):,})" if len(run.raised) > len(shown) else ""
+        lines.append(f"Newly raised{more}:")
+        lines += [f"  {site or '-'}/{flag.device_id} {flag.kind}: {flag.reason}" for site, flag in shown]
+    return "\n".join(lines)

@@ -239,6 +239,32 @@ def create_assets_and_snapshots(db) -> None:
     db.execute("CREATE INDEX idx_snapshots_scope_school_taken ON uniformity_snapshots (scope, school_id, taken_at)")
 
 
+@migrations(name="0005_flags")
+def create_flags(db) -> None:
+    # Offline, missing, agent-silent, refurbish and device-management flags
+    # (flags.py, assets.management_findings) with their lifecycle: a row per
+    # raise; cleared_at is NULL while the flag is open. device_id is the merged
+    # device's id as text, or "agent:<site>" for an agent's flag. Timestamps
+    # are shaped as model.py shapes them (fixed-width UTC text, ordered as time).
+    db.execute(
+        """
+        CREATE TABLE flags (
+            id INTEGER PRIMARY KEY,
+            site TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            evidence TEXT NOT NULL DEFAULT '[]',  -- JSON list of strings
+            raised_at TEXT NOT NULL,
+            cleared_at TEXT,                      -- NULL while open
+            last_present_at TEXT NOT NULL         -- the last evaluation at which the condition held
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_flags_cleared_site ON flags (cleared_at, site)")
+    db.execute("CREATE INDEX idx_flags_site_device_kind ON flags (site, device_id, kind)")
+
+
 def apply_migrations(db) -> list[str]:
     """Apply what is pending; returns the names applied now (empty when the schema is current)."""
     pending = [migration.name for migration in migrations.pending(db)]

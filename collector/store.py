@@ -32,6 +32,7 @@ import sqlite_utils
 
 from . import identity
 from .errors import InvalidMacError, StoreClosedError, StoreError
+from .flags import Flag
 from .migrations import applied_migrations, apply_migrations
 from .standards import INFRASTRUCTURE_CLASSES
 from .model import (AgentIdentity, AgentStatus, AssetImportOutcome, Device, DeviceDetail, DeviceSighting,
@@ -934,6 +935,52 @@ class _Database:
                                    " LIMIT ?", [*params, limit])
         ]
 
+    # ---------------------------------------------------------------- flags
+
+    def flags_for_evaluation(self, cleared_since: str) -> tuple[list[tuple[str, Flag]], list[tuple[str, Flag]]]:
+        """(open flags, flags cleared at or after `cleared_since`), each as (site, Flag), oldest raise first."""
+        def read(where: str, params: Sequence[Any]) -> list[tuple[str, Flag]]:
+            return [(site, Flag(kind, device_id, reason, _tuple_from_json(evidence), parse_timestamp(raised),
+                                parse_timestamp(cleared) if cleared else None, parse_timestamp(present)))
+                    for site, device_id, kind, reason, evidence, raised, cleared, present in self.db.conn.execute(
+                        "SELECT site, device_id, kind, reason, evidence, raised_at, cleared_at, last_present_at"
+                        f" FROM flags WHERE {where} ORDER BY raised_at, id", params)]
+        return read("cleared_at IS NULL", ()), read("cleared_at >= ?", (cleared_since,))
+
+    def apply_flags(self, raised: Sequence[tuple[str, Flag]], still_open: Sequence[tuple[str, Flag]],
+                    cleared: Sequence[tuple[str, Flag]]) -> None:
+        """One evaluation's flag changes in one transaction: insert the raised, refresh the open, close the cleared.
+
+        An open flag is found by (site, device_id, kind, raised_at) among the
+        rows still open.
+        """
+        def present(flag: Flag) -> str:
+            return format_timestamp(flag.last_present_at or flag.raised_at)
+
+        with self.db.atomic():
+            conn = self.db.conn
+            conn.executemany(
+                "INSERT INTO flags (site, device_id, kind, reason, evidence, raised_at, cleared_at, last_present_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+                [(site, f.device_id, f.kind, f.reason, _json_list(tuple(f.evidence)), format_timestamp(f.raised_at),
+                  present(f)) for site, f in raised])
+            conn.executemany(
+                "UPDATE flags SET reason = ?, evidence = ?, last_present_at = ? WHERE site = ? AND device_id = ?"
+                " AND kind = ? AND raised_at = ? AND cleared_at IS NULL",
+                [(f.reason, _json_list(tuple(f.evidence)), present(f), site, f.device_id, f.kind,
+                  format_timestamp(f.raised_at)) for site, f in still_open])
+            conn.executemany(
+                "UPDATE flags SET cleared_at = ? WHERE site = ? AND device_id = ? AND kind = ? AND raised_at = ?"
+                " AND cleared_at IS NULL",
+                [(format_timestamp(f.cleared_at), site, f.device_id, f.kind, format_timestamp(f.raised_at))
+                 for site, f in cleared if f.cleared_at is not None])
+
+    def stored_assets(self) -> list[tuple]:
+        """Every imported asset row: (site, device_id, source_format, model, aue_date, last_sync, file, line)."""
+        return [tuple(row) for row in self.db.conn.execute(
+            "SELECT site, CAST(device_id AS TEXT), source_format, model, aue_date, last_sync, file, line FROM assets"
+            " ORDER BY device_id, source_format")]
+
     def count_observations(self) -> int:
         return self.db["observations"].count
 
@@ -1187,6 +1234,21 @@ class Store:
                              limit: int = 100) -> list[UniformitySnapshot]:
         """Stored snapshots, newest first."""
         return await self._run(self._database.list_snapshots, scope, school_id, limit)
+
+    async def flags_for_evaluation(self, cleared_since: datetime
+                                   ) -> tuple[list[tuple[str, Flag]], list[tuple[str, Flag]]]:
+        """(open flags, flags cleared at or after `cleared_since`), each as (site, Flag): the input of
+        flags.advance_flags (open_flags, recently_cleared)."""
+        return await self._run(self._database.flags_for_evaluation, format_timestamp(cleared_since))
+
+    async def apply_flags(self, raised: Sequence[tuple[str, Flag]], still_open: Sequence[tuple[str, Flag]],
+                          cleared: Sequence[tuple[str, Flag]]) -> None:
+        """Store one flags.advance_flags result, each flag with its site, in one transaction."""
+        await self._run(self._database.apply_flags, tuple(raised), tuple(still_open), tuple(cleared))
+
+    async def stored_assets(self) -> list[tuple]:
+        """Imported asset rows, for assets.management_findings: see _Database.stored_assets."""
+        return await self._run(self._database.stored_assets)
 
     async def count_observations(self) -> int:
         return await self._run(self._database.count_observations)

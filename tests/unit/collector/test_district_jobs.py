@@ -78,7 +78,7 @@ def test_migration_0004_adds_assets_and_snapshots(tmp_path):
         async with await Store.open(path) as store:
             return await store.applied_migrations()
 
-    assert run(scenario())[-1] == "0004_assets_and_uniformity_snapshots"
+    assert run(scenario())[-2:] == ["0004_assets_and_uniformity_snapshots", "0005_flags"]
     tables = {name for (name,) in rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"assets", "uniformity_snapshots"} <= tables
 
@@ -352,3 +352,121 @@ def test_the_fast_district_path_gives_the_same_rows_report_statuses_and_flags(tm
         flagged += sum(1 for _, _, flags in got if flags)
     assert set(states) == {"online", "offline", "missing", "unknown (agent silent)"}, states
     assert flagged
+
+
+# ---------------------------------------------------------------- flags kept by the evaluate command
+
+
+def seen_at(mac: str, ip: str, device_class: str, at: datetime) -> Observation:
+    return Observation(kind="arp", observed_at=at, scanner="arp", mac=mac, data={"mac": mac, "ip": ip},
+                       sighting=DeviceSighting(mac=mac, ip=ip),
+                       classification=Classification(device_class, ("test",)))
+
+
+def evaluate_json(path: Path, now: str) -> dict:
+    done = cli("evaluate", "--db", str(path), "--standards", str(STANDARDS), "--now", now, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["flags"]
+
+
+def stored_flags(path: Path, kind: str) -> list[tuple]:
+    return rows(path, "SELECT device_id, raised_at, cleared_at, last_present_at FROM flags WHERE kind = ?"
+                      " ORDER BY id", kind)
+
+
+def test_evaluate_keeps_flags_raised_held_while_the_agent_is_silent_and_cleared_after_the_hold_down(tmp_path):
+    path = tmp_path / "h.db"
+    monday = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)     # a school week: Monday 7 to Friday 11 December
+    friday = monday + timedelta(days=4)
+    gone, stays = "00:00:5e:00:70:01", "00:00:5e:00:70:02"
+    agent = f"{LINCOLN}-agent"
+
+    async def first_days():
+        async with await Store.open(path) as store:
+            await store.register_agent(AgentIdentity(agent_id=agent, site=LINCOLN), monday)
+            await store.ingest_batch(agent, LINCOLN, 1, [seen_at(gone, "198.18.0.21", "chromebook", monday),
+                                                         seen_at(stays, "198.18.0.22", "chromebook", monday)], monday)
+            # Friday: the agent sweeps and sees only the second Chromebook; the first is unseen for 4 school days.
+            await store.ingest_batch(agent, LINCOLN, 2, [seen_at(stays, "198.18.0.22", "chromebook", friday)], friday)
+
+    run(first_days())
+    first = evaluate_json(path, "2026-12-11T09:10:00Z")
+    assert first["raised"] == 1 and first["open_by_kind"] == {"missing": 1}
+    (raised,) = first["first_raised"]
+    assert raised["kind"] == "missing" and raised["site"] == LINCOLN and "4 school days" in raised["reason"]
+    device = raised["device_id"]
+    assert stored_flags(path, "missing") == [(device, "2026-12-11T09:10:00.000000Z", None,
+                                               "2026-12-11T09:10:00.000000Z")]
+
+    # Ten minutes later: still open, one row, refreshed; nothing new.
+    done = cli("evaluate", "--db", str(path), "--standards", str(STANDARDS), "--now", "2026-12-11T09:20:00Z")
+    assert done.returncode == 0, done.stderr
+    assert "Flags: 1 open, 0 raised and 0 cleared in this run" in done.stdout and "missing" in done.stdout
+    assert stored_flags(path, "missing") == [(device, "2026-12-11T09:10:00.000000Z", None,
+                                               "2026-12-11T09:20:00.000000Z")]
+
+    # Noon: the agent has been silent for 3 hours. Its devices are unknown: the missing flag is held, not
+    # cleared, and the agent is flagged instead.
+    silent = evaluate_json(path, "2026-12-11T12:00:00Z")
+    assert [(f["kind"], f["device_id"]) for f in silent["first_raised"]] == [("agent_silent", f"agent:{LINCOLN}")]
+    assert silent["cleared"] == 0 and silent["open_by_kind"] == {"agent_silent": 1, "missing": 1}
+    assert stored_flags(path, "missing") == [(device, "2026-12-11T09:10:00.000000Z", None,
+                                               "2026-12-11T12:00:00.000000Z")]
+
+    async def back(at: datetime, sequence: int | None):
+        async with await Store.open(path) as store:
+            if sequence is None:
+                await store.record_heartbeat(agent, at)
+            else:
+                await store.ingest_batch(agent, LINCOLN, sequence, [seen_at(gone, "198.18.0.21", "chromebook", at)],
+                                         at)
+
+    # The agent reports again and the Chromebook is back: within the hold-down both flags stay open.
+    run(back(datetime(2026, 12, 11, 12, 5, tzinfo=timezone.utc), 3))
+    held = evaluate_json(path, "2026-12-11T12:10:00Z")
+    assert held["raised"] == held["cleared"] == 0 and held["open_by_kind"] == {"agent_silent": 1, "missing": 1}
+
+    # Past the hold-down (30 minutes since either condition last held): both cleared.
+    run(back(datetime(2026, 12, 11, 12, 40, tzinfo=timezone.utc), None))
+    cleared = evaluate_json(path, "2026-12-11T12:45:00Z")
+    assert cleared["cleared"] == 2 and cleared["raised"] == 0 and cleared["open_by_kind"] == {}
+    assert stored_flags(path, "missing") == [(device, "2026-12-11T09:10:00.000000Z", "2026-12-11T12:45:00.000000Z",
+                                               "2026-12-11T12:00:00.000000Z")]
+    assert [cleared_at for _, _, cleared_at, _ in stored_flags(path, "agent_silent")] == [
+        "2026-12-11T12:45:00.000000Z"]
+    assert rows(path, "SELECT count(*) FROM flags WHERE cleared_at IS NULL") == [(0,)]
+
+
+def test_evaluate_flags_an_aue_passed_chromebook_and_an_off_network_device_is_not_missing(tmp_path):
+    path = tmp_path / "h.db"
+    asset_macs_store(path)             # seen on 23 November; the school days since then make them missing
+    header, first_row, *_ = (DATA / "assets_google_admin.csv").read_text().splitlines()
+    # The console heard from the second Lincoln Chromebook yesterday: it is off the network, not missing.
+    synced = first_row.replace("5CD2TEST01", "5CD2TEST02").replace("2026-11-20T14:03:11.000Z",
+                                                                   "2026-12-07T10:00:00Z")
+    synced = synced.replace("00005E005301", "00005E005302").replace("June 2025", "2031-06")
+    export = tmp_path / "google.csv"
+    export.write_text("\n".join([header, first_row, synced]) + "\n")
+    imported = cli("assets", "import", str(export), "--db", str(path))
+    assert imported.returncode == 0 and "matched: 2 (stored 2)" in imported.stdout, imported.stdout
+
+    async def heartbeat():
+        async with await Store.open(path) as store:
+            await store.record_heartbeat(f"{LINCOLN}-agent", datetime(2026, 12, 8, 8, 55, tzinfo=timezone.utc))
+
+    run(heartbeat())
+    flags = evaluate_json(path, "2026-12-08T09:00:00Z")
+    by_device = {}
+    for site, device_id, kind, evidence in rows(path, "SELECT site, device_id, kind, evidence FROM flags"
+                                                      " WHERE cleared_at IS NULL"):
+        by_device.setdefault(device_id, {})[kind] = (site, json.loads(evidence))
+    devices = {mac: device_id for mac, device_id in rows(path, "SELECT mac, CAST(device_id AS TEXT) FROM devices")}
+    expired, off, ipad = (by_device[devices[f"00:00:5e:00:53:{n}"]] for n in ("01", "02", "41"))
+    site, evidence = expired["aue_passed"]
+    assert site == LINCOLN and "AUE date 2025-06-30" in evidence
+    assert "aue" not in expired                     # the finding replaces the refurbish AUE reason, not doubled
+    assert "off_network" in off and "missing" not in off
+    assert "missing" in ipad and "missing" in expired
+    assert flags["open_by_kind"]["aue_passed"] == 1 and flags["open_by_kind"]["off_network"] == 1
+    # Other sites' agents were last heard on 23 November: their devices are unknown and their agents flagged.
+    assert flags["open_by_kind"]["agent_silent"] == 2
