@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -543,27 +542,22 @@ def sweep(numbers, at):
 
 
 @pytest.mark.slow
-def test_a_5000_host_sweep_into_100000_devices_takes_well_under_a_second(tmp_path):
+def test_a_5000_host_sweep_into_100000_devices_merges_every_new_host(tmp_path):
+    # Its speed is measured by bench/collector_ingest.py, not asserted here.
     async def scenario():
         async with await Store.open(tmp_path / "h.db") as store:
             await store.register_agent(AGENT, T0)
             for batch in range(20):
                 await store.ingest_batch(AGENT.agent_id, SITE, batch + 1,
                                          sweep(range(batch * 5000, batch * 5000 + 5000), T0), T0)
-            timings = []
             for round_ in range(3):
                 # Every 20th device answers again (some at a new address) plus 250 hosts never seen before.
                 numbers = [n * 20 + round_ for n in range(4750)] + list(range(200_000 + round_ * 250,
                                                                               200_000 + round_ * 250 + 250))
                 observations = sweep(numbers, T0 + timedelta(hours=round_ + 1))
-                started = time.perf_counter()
                 await store.ingest_batch(AGENT.agent_id, SITE, 21 + round_, observations, T0)
-                timings.append(time.perf_counter() - started)
             (site,) = await store.list_sites()
-            return timings, site
+            return site
 
-    timings, site = run(scenario())
-    print(f"\nPERF: 5,000-observation ARP batch into {site.devices - 750:,} devices: "
-          + ", ".join(f"{t * 1000:.0f} ms" for t in timings))
+    site = run(scenario())
     assert site.devices == 100_750
-    assert min(timings) < 1.0
