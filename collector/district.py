@@ -8,8 +8,10 @@ and returns what it did, so __main__ only parses arguments and prints.
 from __future__ import annotations
 
 import dataclasses
+import json
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from operator import itemgetter
@@ -18,6 +20,7 @@ from typing import Any
 
 from .assets import AssetMatch, AssetRecord, ImportFile, MatchReport, management_findings, match_assets, read_import
 from .calendar import SchoolCalendar
+from .health import endpoint_readings, load_health
 from .flags import (AGENT_KEY_PREFIX, KIND_AUE, MISSING, OFFLINE, UNKNOWN_AGENT_SILENT, AgentState, Condition,
                     DeviceState, Flag, FlagPolicy, RefurbishFlag, Status, advance_flags, agent_flag, agent_is_silent,
                     offline_status, refurbish_flags, status_condition)
@@ -85,10 +88,13 @@ def snapshots_of(report: DistrictReport) -> list[UniformitySnapshot]:
 
 
 async def evaluate_district(store: Store, standards: Standards, now: datetime,
-                            *, save: bool = True) -> tuple[DistrictReport, list[InventoryRow]]:
-    """Read the inventory, evaluate every school and the district, keep the dated snapshots."""
-    rows = await read_inventory(store)
-    report = evaluate(standards, map(inventory_device, rows), now=now)
+                            *, save: bool = True) -> tuple[DistrictReport, list[tuple]]:
+    """Read the inventory, evaluate every school and the district, keep the dated snapshots.
+
+    Returns the report and the inventory tuples read (evaluate_flags takes them, to read the store once).
+    """
+    rows = await store.inventory_tuples()
+    report = evaluate_tuples(standards, rows, now=now)
     if save:
         await store.save_snapshots(snapshots_of(report))
     return report, rows
@@ -145,7 +151,7 @@ def report_text(report: DistrictReport) -> str:
 
 # Field positions in an inventory tuple (InventoryRow's order).
 SITE, DEVICE_ID, MAC, DEVICE_CLASS, INFRASTRUCTURE, MODEL, FIRMWARE, OS_VERSION, FIRST_SEEN, LAST_SEEN, \
-    PURCHASE_DATE, AUE_DATE, LAST_SYNC = range(13)
+    PURCHASE_DATE, AUE_DATE, LAST_SYNC, HEALTH, HOST_FACTS = range(15)
 _COUNT_KEY = itemgetter(SITE, DEVICE_CLASS, MODEL, FIRMWARE, OS_VERSION, INFRASTRUCTURE)
 
 
@@ -164,59 +170,134 @@ def evaluate_tuples(standards: Standards, rows: Iterable[tuple], *, now: datetim
     return evaluate_counts(standards, Counter(map(_COUNT_KEY, rows)), now=now)
 
 
+FirmwareRules = Mapping[tuple[str, str], tuple[str | None, bool]]
+
+
+def firmware_rules(standards: Standards | None, today: date) -> dict[tuple[str, str], tuple[str | None, bool]]:
+    """(class, model as SNMP reports it, case-folded) -> (minimum firmware or None, past its end of life on `today`)."""
+    found: dict[tuple[str, str], tuple[str | None, bool]] = {}
+    for standard in standards.infrastructure if standards is not None else ():
+        for approved in standard.models:
+            end_of_life = getattr(approved, "end_of_life", None)
+            minimum = str(approved.minimum_firmware) if approved.minimum_firmware is not None else None
+            past = end_of_life is not None and today >= end_of_life
+            if minimum is not None or past:
+                found[(standard.device_class, approved.model.casefold())] = (minimum, past)
+    return found
+
+
+def missed_polls(polls: Sequence[str] | None, heard: datetime, last_seen_text: str, last_seen: datetime,
+                 scan_interval: timedelta) -> int:
+    """Polls of the device's site that began after its last sighting.
+
+    `polls` are the start times of the site's newest network polls (stored
+    text, oldest first: the scans its agents reported). A site whose agents
+    report no scans (agents older than the scan summary) is estimated: whole
+    scan intervals between the last sighting and the agent's last report.
+    """
+    if polls is not None:
+        return len(polls) - bisect_right(polls, last_seen_text)
+    return int((heard - last_seen) / scan_interval) if heard > last_seen else 0
+
+
+def _with_readings(device: DeviceState, snmp_health: str | None, host_facts: str | None) -> DeviceState:
+    """The device with what its SNMP polls and its endpoint agent say about its health."""
+    changes: dict[str, Any] = {}
+    polled = load_health(snmp_health) if snmp_health else None
+    if polled is not None:
+        changes.update(uptime_samples=polled.uptime_samples, interface_errors=polled.interface_errors,
+                       printer_supplies=polled.printer_supplies, ups_battery_status=polled.ups_battery_status,
+                       ups_on_battery=polled.ups_on_battery)
+    if host_facts:
+        try:
+            facts = json.loads(host_facts)
+        except ValueError:
+            facts = None
+        reported = endpoint_readings(facts) if isinstance(facts, dict) else None
+        if reported is not None:
+            changes.update(battery_design_capacity=reported.battery_design_capacity,
+                           battery_full_capacity=reported.battery_full_capacity, disk_used=reported.disk_used,
+                           disk_total=reported.disk_total, reboot_count_30d=reported.reboot_count_30d)
+    return dataclasses.replace(device, **changes) if changes else device
+
+
 def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], calendar: SchoolCalendar,
-                   policy: FlagPolicy, now: datetime, scan_interval: timedelta,
+                   policy: FlagPolicy, now: datetime, scan_interval: timedelta, *,
+                   polls: Mapping[str, Sequence[str]] | None = None, firmware: FirmwareRules | None = None,
                    ) -> Iterator[tuple[str, Status, list[RefurbishFlag]]]:
     """(device_id, offline status, refurbish flags) of each inventory tuple, in order.
 
     The same as, per device: its site's agent (AgentState(site, None) when
-    there is none), missed polls = whole scan intervals between its last
-    sighting and its agent's last report (0 when it was seen since), then
-    flags.offline_status and flags.refurbish_flags on its DeviceState. The
-    inventory carries no battery, disk, counters, supplies or firmware
-    standard, so a device's status depends only on its agent, class and last
-    sighting, and its refurbish flags only on its class, purchase date, first
-    sighting and AUE date: each distinct combination is judged once (with
-    offline_status and refurbish_flags themselves) and shared; flags are
-    rebuilt per device with its own id.
+    there is none), its missed polls (`missed_polls`, from `polls`: site ->
+    start times of its newest network polls), then flags.offline_status and
+    flags.refurbish_flags on its DeviceState, with its model's firmware
+    standard from `firmware` (firmware_rules) and, where the store has them,
+    its health readings (SNMP history, endpoint host facts).
+
+    A device without health readings depends only on its agent, class, last
+    sighting and missed polls for its status, and on its class, purchase
+    date, first sighting, AUE date and firmware standard for its refurbish
+    flags: each distinct combination is judged once (with offline_status
+    and refurbish_flags themselves) and shared; flags are rebuilt per device
+    with its own id. A device with readings is judged on its own.
     """
-    sites: dict[str, tuple[Status | None, datetime]] = {}    # site -> (its status when silent, else None; heard)
+    polls = polls or {}
+    firmware = firmware or {}
+    sites: dict[str, tuple[Status | None, datetime, Sequence[str] | None]] = {}
     statuses: dict[tuple, Status] = {}
     refurbish: dict[tuple, tuple[RefurbishFlag, ...]] = {}
 
-    def site_agent(site: str) -> tuple[Status | None, datetime]:
+    def site_agent(site: str) -> tuple[Status | None, datetime, Sequence[str] | None]:
         agent = agents.get(site) or AgentState(site, None)
         status = None
         if agent_is_silent(agent, policy, now):
             # Any device: a silent agent's devices all get its status.
             status = offline_status(DeviceState(site, "", "", "unknown", False, now, now), agent, calendar, policy,
                                     now)
-        found = sites[site] = (status, agent.last_heard or now)
+        found = sites[site] = (status, agent.last_heard or now, polls.get(site))
         return found
 
     def judge_status(key: tuple) -> Status:
-        heard, device_class, infrastructure, last_text = key
+        heard, device_class, infrastructure, last_text, missed = key
         last_seen = parse_timestamp(last_text)
-        missed = int((heard - last_seen) / scan_interval) if heard > last_seen else 0
+        if missed is None:
+            missed = missed_polls(None, heard, last_text, last_seen, scan_interval)
         device = DeviceState("", "", "", device_class, infrastructure, last_seen, last_seen, missed)
         status = statuses[key] = offline_status(device, AgentState("", heard), calendar, policy, now)
         return status
 
     def judge_refurbish(key: tuple) -> tuple[RefurbishFlag, ...]:
-        device_class, infrastructure, purchase, first_text, aue = key
+        device_class, infrastructure, purchase, first_text, aue, model, version, rule = key
         first_seen = parse_timestamp(first_text)
+        minimum, end_of_life = rule or (None, False)
         device = DeviceState("", "", "", device_class, infrastructure, first_seen, first_seen,
-                             purchase_date=purchase, aue_date=aue)
+                             purchase_date=purchase, aue_date=aue, model=model or "", firmware=version or "",
+                             minimum_firmware=minimum, firmware_end_of_life=end_of_life)
         found = refurbish[key] = tuple(refurbish_flags(device, policy, now))
         return found
 
-    get_site, get_status, get_refurbish = sites.get, statuses.get, refurbish.get
-    for site, device_id, _, device_class, infrastructure, _, _, _, first_seen, last_seen, purchase, aue, _ in rows:
-        status, heard = get_site(site) or site_agent(site)
+    get_site, get_status, get_refurbish, get_rule = sites.get, statuses.get, refurbish.get, firmware.get
+    parse = parse_timestamp
+    for (site, device_id, mac, device_class, infrastructure, model, version, _, first_seen, last_seen, purchase, aue,
+         _, snmp_health, host_facts) in rows:
+        status, heard, site_polls = get_site(site) or site_agent(site)
         if status is None:
-            key = (heard, device_class, infrastructure, last_seen)
+            # None: no scans reported at the site; judge_status estimates from the agent's last report.
+            missed = None if site_polls is None else len(site_polls) - bisect_right(site_polls, last_seen)
+            key = (heard, device_class, infrastructure, last_seen, missed)
             status = get_status(key) or judge_status(key)
-        rkey = (device_class, infrastructure, purchase, first_seen, aue)
+        rule = get_rule((device_class, model.casefold())) if infrastructure and model else None
+        if snmp_health or host_facts:
+            minimum, end_of_life = rule or (None, False)
+            first = parse(first_seen)
+            device = _with_readings(DeviceState(site, device_id, mac, device_class, infrastructure, parse(last_seen),
+                                                first, purchase_date=purchase, aue_date=aue, model=model,
+                                                firmware=version, minimum_firmware=minimum,
+                                                firmware_end_of_life=end_of_life), snmp_health, host_facts)
+            yield device_id, status, refurbish_flags(device, policy, now)
+            continue
+        rkey = (device_class, infrastructure, purchase, first_seen, aue, model if rule else None,
+                version if rule else None, rule)
         templates = get_refurbish(rkey)
         if templates is None:
             templates = judge_refurbish(rkey)
@@ -265,7 +346,8 @@ def _stored_matches(assets: Iterable[tuple]) -> list[AssetMatch]:
 
 def flag_conditions(rows: list[tuple], agents: Mapping[str, AgentState], matches: Iterable[AssetMatch],
                     network_last_seen: Mapping[tuple[str, str], datetime], calendar: SchoolCalendar,
-                    policy: FlagPolicy, now: datetime, scan_interval: timedelta = SCAN_INTERVAL,
+                    policy: FlagPolicy, now: datetime, scan_interval: timedelta = SCAN_INTERVAL, *,
+                    polls: Mapping[str, Sequence[str]] | None = None, firmware: FirmwareRules | None = None,
                     ) -> tuple[list[Condition], set[str], dict[str, str]]:
     """(conditions that hold at `now`, device ids whose presence is unknown, device id -> site).
 
@@ -280,8 +362,9 @@ def flag_conditions(rows: list[tuple], agents: Mapping[str, AgentState], matches
     findings = management_findings(matches, network_last_seen, now, aue_warning)
     off_network = {f.device_id for f in findings if f.kind == OFF_NETWORK}
     finding_aue = {f.device_id for f in findings if f.kind in _FINDING_AUE_KINDS}
-    for row, (device_id, status, refurbish) in zip(rows, flag_inventory(rows, agents, calendar, policy, now,
-                                                                        scan_interval)):
+    polls = polls or {}
+    judged = flag_inventory(rows, agents, calendar, policy, now, scan_interval, polls=polls, firmware=firmware)
+    for row, (device_id, status, refurbish) in zip(rows, judged):
         site = row[SITE]
         sites[device_id] = site
         state = status.state
@@ -291,7 +374,7 @@ def flag_conditions(rows: list[tuple], agents: Mapping[str, AgentState], matches
             last_seen = parse_timestamp(row[LAST_SEEN])
             agent = agents.get(site)
             heard = (agent.last_heard if agent is not None else None) or now
-            missed = int((heard - last_seen) / scan_interval) if heard > last_seen else 0
+            missed = missed_polls(polls.get(site), heard, row[LAST_SEEN], last_seen, scan_interval)
             device = DeviceState(site, device_id, row[MAC], row[DEVICE_CLASS], row[INFRASTRUCTURE], last_seen,
                                  parse_timestamp(row[FIRST_SEEN]), missed)
             condition = status_condition(device, status)
@@ -312,17 +395,23 @@ def flag_conditions(rows: list[tuple], agents: Mapping[str, AgentState], matches
     return conditions, unknown, sites
 
 
-async def evaluate_flags(store: Store, calendar: SchoolCalendar, now: datetime, *,
+async def evaluate_flags(store: Store, standards: Standards, now: datetime, *,
                          policy: FlagPolicy | None = None, scan_interval: timedelta = SCAN_INTERVAL,
                          rows: list[tuple] | None = None) -> FlagRun:
-    """Judge every device and agent at `now`, advance the stored flags, store the result in one transaction."""
-    policy = policy or FlagPolicy()
+    """Judge every device and agent at `now`, advance the stored flags, store the result in one transaction.
+
+    The thresholds are the standards' (Standards.flag_policy) unless `policy` is given.
+    """
+    policy = policy or standards.flag_policy
     if rows is None:
         rows = await store.inventory_tuples()
     agents = {site: AgentState(site, heard) for site, heard in (await store.agents_last_heard()).items()}
     matches = _stored_matches(await store.stored_assets())
     seen = await store.network_last_seen() if matches else {}
-    conditions, unknown, sites = flag_conditions(rows, agents, matches, seen, calendar, policy, now, scan_interval)
+    today = now.astimezone(policy.timezone).date() if policy.timezone is not None else now.date()
+    conditions, unknown, sites = flag_conditions(rows, agents, matches, seen, standards.calendar, policy, now,
+                                                 scan_interval, polls=await store.recent_polls(),
+                                                 firmware=firmware_rules(standards, today))
     open_rows, cleared_rows = await store.flags_for_evaluation(now - policy.cool_down)
     for site, flag in (*open_rows, *cleared_rows):
         sites.setdefault(flag.device_id, site)

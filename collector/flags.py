@@ -68,6 +68,8 @@ with the thresholds of the device's class (`ClassPolicy`):
   at or past `lifecycle_years` (no limit when None);
 - firmware: below `minimum_firmware` by `compare_versions`, or end-of-life;
 - battery: full-charge over design capacity under `battery_floor_percent`;
+- battery, UPS: the UPS itself reports its battery low or depleted while on
+  mains power (charging did not bring it back);
 - disk: used over total at or above `disk_full_percent`;
 - interface errors: the error rate (per hour, from cumulative counters;
   a counter that goes back was reset and counts from 0) in the newest
@@ -173,14 +175,20 @@ class DeviceState:
     battery_full_capacity: float | None = None
     disk_used: float | None = None             # any unit, the same for both (bytes)
     disk_total: float | None = None
-    # (sample time, in_errors + out_errors) as cumulative counters, oldest first.
-    interface_errors: Sequence[tuple[datetime, float]] = ()
-    # (sample time, sysUpTime in seconds), oldest first.
-    uptime_samples: Sequence[tuple[datetime, float]] = ()
+    # (sample time, in_errors + out_errors) as cumulative counters, oldest first. A sample time is a
+    # datetime or POSIX seconds (the store's form: converting a month of samples per device would cost
+    # more than judging them), the same form throughout one sequence.
+    interface_errors: Sequence[tuple[datetime | float, float]] = ()
+    # (sample time, sysUpTime in seconds), oldest first; sample times as for interface_errors.
+    uptime_samples: Sequence[tuple[datetime | float, float]] = ()
     # (supply name, level percent); negative levels are SNMP's "other/unknown/some remaining".
     printer_supplies: Sequence[tuple[str, float]] = ()
     aue_date: date | None = None               # Chromebook auto-update expiration
     reboot_count_30d: int | None = None        # reported by the agent in endpoint mode
+    # A UPS's own battery verdict (UPS-MIB upsBatteryStatus): normal, low, depleted, unknown; and whether it
+    # was running on its battery at the time (then "low" is a power cut draining it, not a worn battery).
+    ups_battery_status: str = ""
+    ups_on_battery: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -643,6 +651,10 @@ def _refurbish(device: DeviceState, policy: FlagPolicy, now: datetime, notes: li
         _check_firmware(device, flags, notes)
     if device.battery_design_capacity is not None and device.battery_full_capacity is not None:
         _check_battery(device, rules, flags, notes)
+    if device.ups_battery_status in _WORN_UPS_BATTERY and not device.ups_on_battery:
+        flags.append(_flag(device, KIND_BATTERY,
+                           f"UPS battery reports {device.ups_battery_status} while on mains power: replace the battery",
+                           (f"upsBatteryStatus {device.ups_battery_status}", "on mains power (not on battery)")))
     if device.disk_total is not None and device.disk_used is not None:
         _check_disk(device, rules, flags, notes)
     if device.interface_errors:
@@ -656,6 +668,10 @@ def _refurbish(device: DeviceState, policy: FlagPolicy, now: datetime, notes: li
         reason, evidence = _aue_text(aue, today, rules.aue_warning_days)
         flags.append(RefurbishFlag(KIND_AUE, device.device_id, reason, evidence))
     return flags
+
+
+# A UPS on mains power charges its battery: still low or depleted means the battery no longer holds a charge.
+_WORN_UPS_BATTERY = frozenset({"low", "depleted"})
 
 
 def _flag(device: DeviceState, kind: str, reason: str, evidence: Iterable[str]) -> RefurbishFlag:
@@ -781,9 +797,13 @@ def _error_windows(samples: Sequence[tuple[datetime, float]], window_start: date
                         old_first = previous_time
                     old_last = sample_time
         previous_time, previous_count = sample_time, count
-    old_seconds = 0.0 if old_first is None else (old_last - old_first).total_seconds()   # type: ignore[operator]
-    new_seconds = 0.0 if new_first is None else (new_last - new_first).total_seconds()   # type: ignore[operator]
+    old_seconds = 0.0 if old_first is None else _seconds(old_last - old_first)   # type: ignore[operator]
+    new_seconds = 0.0 if new_first is None else _seconds(new_last - new_first)   # type: ignore[operator]
     return old_errors, old_seconds, new_errors, new_seconds
+
+
+def _seconds(span: timedelta | float) -> float:
+    return span.total_seconds() if isinstance(span, timedelta) else float(span)
 
 
 def _check_errors(device: DeviceState, rules: ClassPolicy, now: datetime, flags: list[RefurbishFlag],
@@ -793,7 +813,9 @@ def _check_errors(device: DeviceState, rules: ClassPolicy, now: datetime, flags:
         return              # two windows need at least two intervals
     window = rules.error_window
     middle = now - window
-    bounds = (middle - window, middle, now)
+    bounds: tuple = (middle - window, middle, now)
+    if not isinstance(samples[0][0], datetime):
+        bounds = tuple(bound.timestamp() for bound in bounds)    # the samples are dated in POSIX seconds
     try:
         sums = _error_windows(samples, *bounds)
         if sums is None:
@@ -842,7 +864,12 @@ def _boot_times(samples: Sequence[tuple[datetime, float]], horizon: datetime, in
         previous_time = sample_time
     first_time, first_uptime = samples[0]
     last_time, last_uptime = samples[-1]
-    if abs((last_time.timestamp() - last_uptime) - (first_time.timestamp() - first_uptime)) <= jitter:
+    if isinstance(first_time, datetime):
+        samples = [(sample_time.timestamp(), uptime) for sample_time, uptime in samples]
+        first_time, last_time = samples[0][0], samples[-1][0]
+    if not isinstance(horizon, float):
+        horizon = horizon.timestamp()
+    if abs((last_time - last_uptime) - (first_time - first_uptime)) <= jitter:
         return []
 
     resets: list[float] = []
@@ -853,13 +880,13 @@ def _boot_times(samples: Sequence[tuple[datetime, float]], horizon: datetime, in
             baseline = (sample_time, uptime)
             continue
         if baseline is not None:
-            previous_boot = baseline[0].timestamp() - baseline[1]
+            previous_boot = baseline[0] - baseline[1]
             baseline = None
         # Each sample dates the boot: sample time minus uptime. A later boot
         # time is a reboot in between, even when the uptime grew past its old
         # value (samples days apart); a jump by the counter's whole range is
         # the 497-day wrap of sysUpTime, not a reboot.
-        boot = sample_time.timestamp() - uptime
+        boot = sample_time - uptime
         if previous_boot is None:
             previous_boot = boot
         elif boot - previous_boot > jitter:

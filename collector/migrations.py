@@ -265,6 +265,34 @@ def create_flags(db) -> None:
     db.execute("CREATE INDEX idx_flags_site_device_kind ON flags (site, device_id, kind)")
 
 
+@migrations(name="0006_scans_and_device_health")
+def create_scans_and_health(db) -> None:
+    # One row per scan an agent finished (its ScanSummary): the polls that a
+    # device missed are the scans of its site that began after it was last
+    # seen. `network_poll` is 1 when the ARP sweep or the SNMP poll completed
+    # (an endpoint's host-facts scan, or a sweep whose interface was down,
+    # is no evidence that a device is gone).
+    db.execute(
+        """
+        CREATE TABLE scans (
+            agent_id TEXT NOT NULL,
+            site TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            completed TEXT NOT NULL DEFAULT '[]',   -- JSON list of scanner names
+            failed TEXT NOT NULL DEFAULT '[]',
+            observations INTEGER NOT NULL DEFAULT 0,
+            network_poll INTEGER NOT NULL,
+            PRIMARY KEY (agent_id, started_at)
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_scans_site_poll_started ON scans (site, network_poll, started_at)")
+    # health.fold_health's short history of each SNMP device: uptime and
+    # interface-error samples, printer supplies, the UPS battery verdict.
+    db.execute("ALTER TABLE network_devices ADD COLUMN health TEXT")
+
+
 def apply_migrations(db) -> list[str]:
     """Apply what is pending; returns the names applied now (empty when the schema is current)."""
     pending = [migration.name for migration in migrations.pending(db)]

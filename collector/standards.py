@@ -15,7 +15,10 @@ Sections (`standards/README.md` and the example district document each key):
 - `[[grade_bands]]`       student devices per student, and per approved class its models,
                           minimum OS and maximum age;
 - `[infrastructure.CLASS]` per infrastructure class: approved models with their minimum
-                          firmware, maximum age, uplink speed, APs per classroom, PoE headroom.
+                          firmware and end of software support, maximum age, uplink speed,
+                          APs per classroom, PoE headroom;
+- `[flags]`               optional: the offline/missing and refurbish flag thresholds, district-wide
+                          and per device class (`Standards.flag_policy`, a `flags.FlagPolicy`).
 
 Array sections (`[[...]]`) may be spread over several files and add up; each
 table section lives in one file only, so no file silently overrides another.
@@ -41,8 +44,8 @@ import re
 import tomllib
 import zoneinfo
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Union
 
@@ -50,6 +53,7 @@ from headcount import macaddr
 
 from .calendar import SchoolCalendar
 from .errors import StandardsError
+from .flags import DEFAULT_CLASS_POLICIES, ClassPolicy, FlagPolicy
 
 # The agent's end-device classes (headcount.agent.model.DEVICE_CLASSES; a test keeps the two equal,
 # without the collector importing the agent) and the SNMP-identified infrastructure classes.
@@ -58,6 +62,8 @@ END_DEVICE_CLASSES = ("chromebook", "ipad", "mac", "windows_pc", "linux_pc", "ph
 INFRASTRUCTURE_CLASSES = ("switch", "router", "access_point", "wireless_controller", "printer", "ups")
 # What a grade band can approve for students: any real end-device class ("unknown" is not a kind of device).
 STUDENT_DEVICE_CLASSES = tuple(c for c in END_DEVICE_CLASSES if c != "unknown")
+# What [flags.classes.CLASS] may name: every class with built-in thresholds and every class a device can have.
+FLAG_CLASSES = tuple(dict.fromkeys((*DEFAULT_CLASS_POLICIES, *END_DEVICE_CLASSES, *INFRASTRUCTURE_CLASSES)))
 GRADES = ("PK", "TK", "K", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -184,6 +190,7 @@ class GradeBand:
 class ApprovedModel:
     model: str
     minimum_firmware: Version | None
+    end_of_life: date | None = None    # the vendor's end of software support for the model
 
 
 @dataclass(frozen=True)
@@ -209,6 +216,10 @@ class Standards:
     infrastructure: tuple[InfrastructureStandard, ...] = ()
     rooms: tuple[Room, ...] = ()
     sources: tuple[Path, ...] = ()
+    # The flag thresholds ([flags] merged over the built-in DEFAULT_CLASS_POLICIES, lifecycles from
+    # [infrastructure.CLASS].max_age_years). Left out: the built-in policy in the district's time zone.
+    flag_policy: FlagPolicy = None    # type: ignore[assignment]   # never None after __post_init__
+    flag_classes: tuple[str, ...] = ()    # the classes with a [flags.classes.CLASS] table of their own
 
     # Lookups by id, built once: checks ask them for every device of the district.
     _schools: Mapping[str, School] = field(init=False, repr=False, compare=False)
@@ -224,6 +235,8 @@ class Standards:
         object.__setattr__(self, "_bands", {b.id: b for b in self.grade_bands})
         object.__setattr__(self, "_infrastructure", {i.device_class: i for i in self.infrastructure})
         object.__setattr__(self, "_rooms", {k: tuple(v) for k, v in rooms.items()})
+        if self.flag_policy is None:
+            object.__setattr__(self, "flag_policy", FlagPolicy(timezone=_zone(self.district.timezone)))
 
     def school(self, school_id: str) -> School | None:
         return self._schools.get(school_id)
@@ -245,7 +258,17 @@ class Standards:
         classrooms = sum(s.classrooms for s in self.schools)
         return (f"{len(self.schools)} schools, {len(self.grade_bands)} grade bands, "
                 f"{len(self.infrastructure)} infrastructure classes, {len(self.rooms)} rooms, "
-                f"{len(self.calendar.holidays)} holidays; {students:,} students in {classrooms:,} classrooms")
+                f"{len(self.calendar.holidays)} holidays; {students:,} students in {classrooms:,} classrooms; "
+                + (f"flag thresholds set for {len(self.flag_classes)} classes ({', '.join(self.flag_classes)})"
+                   if self.flag_classes else "built-in flag thresholds"))
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo | None:
+    """The district's zone; None when this machine has no time zone database (dates are then UTC's)."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return None
 
 
 # ---------------------------------------------------------------------------------------------- problems
@@ -739,10 +762,10 @@ def _grade(file: _File, path: KeyPath, value: Any, expected: str) -> Any:
 
 
 def _approved_model(file: _File, path: KeyPath, value: Any, expected: str) -> Any:
-    """A model's name alone, or a table with the model and its minimum firmware."""
+    """A model's name alone, or a table with the model, its minimum firmware and its end of support."""
     if isinstance(value, str):
         model = _text(max_length=128)(file, path, value, expected)
-        return model if model is _INVALID else {"model": model, "minimum_firmware": None}
+        return model if model is _INVALID else {"model": model, "minimum_firmware": None, "end_of_life": None}
     return _table(_MODEL_FIELDS)(file, path, value, expected)
 
 
@@ -750,6 +773,8 @@ _MODEL_FIELDS = {
     "model": _Field("the model's name as the device reports it, e.g. \"Aruba AP-515\"", _text(max_length=128)),
     "minimum_firmware": _Field("the lowest firmware version allowed for this model, e.g. \"8.10.0.12\"", _version,
                                required=False),
+    "end_of_life": _Field("the date the vendor ends software support for this model, e.g. 2025-10-31 (a TOML "
+                          "date, no quotes)", _date, required=False),
 }
 
 _DISTRICT_FIELDS = {
@@ -871,11 +896,76 @@ _INFRASTRUCTURE = _keyed(INFRASTRUCTURE_CLASSES,
                          lambda c: _table(_infrastructure_fields(c), elsewhere=_INFRASTRUCTURE_ELSEWHERE),
                          "infrastructure class")
 
+# [flags.default] and [flags.classes.CLASS]: every ClassPolicy field, with its unit in the name where ClassPolicy
+# holds a timedelta. Key -> (the ClassPolicy field, how the value becomes it, the _Field).
+_FLAG_CLASS_KEYS: dict[str, tuple[str, Callable[[Any], Any], _Field]] = {
+    "offline_after_missed_polls": ("offline_after_missed_polls", int, _Field(
+        "how many consecutive scans of its agent may miss an infrastructure device before it is offline, a whole "
+        "number from 1 to 1000", _whole(1, 1000), required=False)),
+    "missing_after_school_days": ("missing_after_school_days", int, _Field(
+        "how many school days a student device may go unseen before it is missing, a whole number from 1 to 200",
+        _whole(1, 200), required=False)),
+    "min_missed_sweeps": ("min_missed_sweeps", int, _Field(
+        "how many consecutive sweeps must miss a device before it is offline or missing, a whole number from 1 to "
+        "1000", _whole(1, 1000), required=False)),
+    "lifecycle_years": ("lifecycle_years", float, _Field(
+        "the age in years at which a device is due for refurbishing or replacement, above 0 and at most 30",
+        _number(0, 30, low_open=True), required=False)),
+    "battery_floor_percent": ("battery_floor_percent", float, _Field(
+        "the battery health (full-charge over design capacity) below which a battery is flagged, in percent, 0 to "
+        "100", _number(0, 100), required=False)),
+    "disk_full_percent": ("disk_full_percent", float, _Field(
+        "the share of a disk in use at or above which it is flagged, in percent, above 0 and at most 100",
+        _number(0, 100, low_open=True), required=False)),
+    "error_window_hours": ("error_window", lambda hours: timedelta(hours=hours), _Field(
+        "the length in hours of the window whose interface error rate is compared with the window before it, above "
+        "0 and at most 720 (30 days)", _number(0, 720, low_open=True), required=False)),
+    "error_rise_factor": ("error_rise_factor", float, _Field(
+        "how many times the previous window's error rate the newest window's must be to flag, 1 to 1000",
+        _number(1, 1000), required=False)),
+    "error_min_per_hour": ("error_min_per_hour", float, _Field(
+        "the fewest interface errors an hour that can raise a flag, 0 to 1000000", _number(0, 1_000_000),
+        required=False)),
+    "reboots_per_30d": ("reboots_per_30d", int, _Field(
+        "how many reboots in 30 days raise a flag, a whole number from 1 to 1000", _whole(1, 1000),
+        required=False)),
+    "supply_floor_percent": ("supply_floor_percent", float, _Field(
+        "the printer supply level below which it is flagged, in percent, 0 to 100", _number(0, 100),
+        required=False)),
+    "aue_warning_days": ("aue_warning_days", int, _Field(
+        "how many days before a Chromebook's auto-update expiration to flag it, a whole number from 0 to 3650",
+        _whole(0, 3650), required=False)),
+}
+_FLAG_CLASS_FIELDS = {key: spec for key, (_, _, spec) in _FLAG_CLASS_KEYS.items()}
+_FLAG_DURATIONS = ("agent_silent_after_minutes", "hold_down_minutes", "cool_down_minutes", "min_duration_minutes")
+# A duration written without its unit ("hold_down = 30") is the likely slip: name the key with the unit.
+_UNITS_IN_NAMES = {key.rsplit("_", 1)[0]: f"did you mean {key}? the unit is part of the name"
+                   for key in (*_FLAG_DURATIONS, "error_window_hours")}
+_FLAG_CLASS = _table(_FLAG_CLASS_FIELDS, elsewhere=_UNITS_IN_NAMES)
+
+_FLAGS_FIELDS = {
+    "agent_silent_after_minutes": _Field("how many minutes an agent may be quiet before its school's devices are "
+                                         "\"unknown (agent silent)\", a whole number from 1 to 10080 (a week)",
+                                         _whole(1, 10_080), required=False),
+    "hold_down_minutes": _Field("how many minutes a condition must stay gone before its flag is cleared, a whole "
+                                "number from 0 to 10080 (a week)", _whole(0, 10_080), required=False),
+    "cool_down_minutes": _Field("for how many minutes after a flag is cleared it comes back only once its condition "
+                                "has lasted min_duration_minutes, a whole number from 0 to 43200 (30 days)",
+                                _whole(0, 43_200), required=False),
+    "min_duration_minutes": _Field("how many minutes a condition must last to raise its flag again during the "
+                                   "cool-down, a whole number from 0 to 10080 (a week)", _whole(0, 10_080),
+                                   required=False),
+    "default": _Field("a table of thresholds, written [flags.default]", _FLAG_CLASS, required=False, default={}),
+    "classes": _Field("per device class a table, e.g. [flags.classes.chromebook]",
+                      _keyed(FLAG_CLASSES, lambda _: _FLAG_CLASS, "device class"), required=False, default={}),
+}
+
 # Top-level sections: (reader of one table, is it an array of tables, required).
 _TABLE_SECTIONS = {
     "district": (_table(_DISTRICT_FIELDS), True),
     "calendar": (_table(_CALENDAR_FIELDS), True),
     "infrastructure": (_INFRASTRUCTURE, False),
+    "flags": (_table(_FLAGS_FIELDS, elsewhere=_UNITS_IN_NAMES), False),
 }
 _ARRAY_SECTIONS = {
     "schools": (_table(_SCHOOL_FIELDS), True),
@@ -1057,6 +1147,22 @@ def _check_calendar(calendar: _Section) -> None:
                                          f"expected dates within the term (wrong year?)", first)
 
 
+def _check_lifecycles(flags: _Section, infrastructure: _Section) -> None:
+    """One number for one thing: a class's lifecycle_years and its max_age_years, when both are set, agree."""
+    classes = flags.value.get("classes")
+    for device_class, table in (classes.items() if isinstance(classes, dict) else ()):
+        standard = infrastructure.value.get(device_class) if isinstance(infrastructure.value, dict) else None
+        if not isinstance(table, dict) or not isinstance(standard, dict):
+            continue
+        years, max_age = table.get("lifecycle_years"), standard.get("max_age_years")
+        if isinstance(years, float) and isinstance(max_age, float) and years != max_age:
+            other = infrastructure.path + (device_class, "max_age_years")
+            flags.file.fail(flags.path + ("classes", device_class, "lifecycle_years"),
+                            f"differs from max_age_years = {max_age:g} ({infrastructure.file.where(other)}); expected "
+                            f"one number for one thing: leave lifecycle_years out (max_age_years then sets it) or "
+                            f"make the two equal", int(years) if years.is_integer() else years)
+
+
 def _check_rooms(rooms: list[_Section], schools: dict[str, _Section]) -> None:
     seen: dict[tuple[str, str], _Section] = {}
     classrooms: dict[str, list[_Section]] = {}
@@ -1114,7 +1220,8 @@ def _build(tables: dict[str, _Section], arrays: dict[str, list[_Section]], sourc
                                 term_start=calendar["term_start"], term_end=calendar["term_end"]),
         infrastructure=tuple(
             InfrastructureStandard(device_class=cls,
-                                   models=tuple(ApprovedModel(m["model"], m["minimum_firmware"]) for m in i["models"]),
+                                   models=tuple(ApprovedModel(m["model"], m["minimum_firmware"], m["end_of_life"])
+                                                for m in i["models"]),
                                    max_age_years=i["max_age_years"],
                                    minimum_uplink_mbps=i.get("minimum_uplink_mbps"),
                                    access_points_per_classroom=i.get("access_points_per_classroom"),
@@ -1125,7 +1232,38 @@ def _build(tables: dict[str, _Section], arrays: dict[str, list[_Section]], sourc
                          switch_ports=tuple(SwitchPort(p["switch"], p["port"]) for p in r["switch_ports"]))
                     for r in (section.value for section in arrays.get("rooms", []))),
         sources=sources,
+        flag_policy=_flag_policy(tables["flags"].value if "flags" in tables else {}, infrastructure,
+                                 district["timezone"]),
+        flag_classes=tuple(tables["flags"].value["classes"]) if "flags" in tables else (),
     )
+
+
+def _class_policy(base: ClassPolicy, table: Mapping[str, Any]) -> ClassPolicy:
+    """`base` with the keys `table` gives (each already checked), in ClassPolicy's units."""
+    changes = {}
+    for key, value in table.items():
+        if value is not None:
+            name, convert, _ = _FLAG_CLASS_KEYS[key]
+            changes[name] = convert(value)
+    return replace(base, **changes) if changes else base
+
+
+def _flag_policy(flags: Mapping[str, Any], infrastructure: Mapping[str, Any], timezone: str) -> FlagPolicy:
+    """Each class: its built-in thresholds, then its [flags.classes.CLASS] keys; lifecycle_years, when that table
+    leaves it out, from [infrastructure.CLASS].max_age_years (check_standards makes sure the two never differ).
+    [flags.default] is over ClassPolicy(), for a class with no built-in thresholds."""
+    tables = flags.get("classes", {})
+    classes = {}
+    for device_class in FLAG_CLASSES:
+        base = DEFAULT_CLASS_POLICIES.get(device_class, ClassPolicy())
+        max_age = (infrastructure.get(device_class) or {}).get("max_age_years")
+        if max_age is not None:
+            base = replace(base, lifecycle_years=max_age)
+        classes[device_class] = _class_policy(base, tables.get(device_class, {}))
+    minutes = {key.removesuffix("_minutes"): timedelta(minutes=flags[key])
+               for key in _FLAG_DURATIONS if flags.get(key) is not None}
+    return FlagPolicy(classes=classes, default=_class_policy(ClassPolicy(), flags.get("default", {})),
+                      timezone=_zone(timezone), **minutes)
 
 
 def check_standards(path: Path) -> tuple[Standards | None, list[Problem]]:
@@ -1188,6 +1326,8 @@ def check_standards(path: Path) -> tuple[Standards | None, list[Problem]]:
     _check_rooms(rooms, known_schools)
     if "calendar" in tables:
         _check_calendar(tables["calendar"][0])
+    if "flags" in tables and "infrastructure" in tables:
+        _check_lifecycles(tables["flags"][0], tables["infrastructure"][0])
 
     if problems:
         # In reading order: by file, then by line (cross-checks were found after every file was read).

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from . import identity
+from . import health, identity
 from .errors import InvalidMacError, StoreClosedError, StoreError
 from .flags import Flag
 from .migrations import applied_migrations, apply_migrations
@@ -66,6 +66,11 @@ INVENTORY_PAGE_SIZE = 20000
 # Management consoles know the model and OS an end device really runs; the register is typed by hand.
 _ASSET_PREFERENCE = {"google_admin_chromeos": 0, "jamf_ipad": 0, "asset_register": 1}
 _INFRASTRUCTURE = frozenset(INFRASTRUCTURE_CLASSES)
+# A scan counts as a poll of the site's devices when one of these finished: the ARP sweep sees every
+# device on the swept subnets, the SNMP poll every infrastructure device.
+NETWORK_POLL_SCANNERS = frozenset({"arp", "snmp"})
+# Missed polls are counted up to this many (far past any class's threshold): it bounds the read of the scans.
+MISSED_POLLS_COUNTED = 96
 _OS_VERSION = re.compile(r"\d+(?:\.\d+)+|\d+")
 
 T = TypeVar("T")
@@ -149,6 +154,9 @@ class _Database:
             self._merge_devices(site, agent_id, agent["mode"] == "endpoint", observations)
             for probe in (o for o in observations if o.kind == "snmp" and o.mac):
                 self._store_network_device(site, probe)
+            scans = [o for o in observations if o.kind == "scan"]
+            if scans:
+                self._record_scans(site, agent_id, scans)
             for facts in (o for o in observations if o.kind == "host"):
                 observed = format_timestamp(facts.observed_at)
                 self.db.execute(
@@ -438,6 +446,20 @@ class _Database:
                                  " WHERE id = ?", classes)
         self.db.conn.executemany("UPDATE devices SET is_primary = ? WHERE id = ?", primaries)
 
+    def _record_scans(self, site: str, agent_id: str, scans: Sequence[Observation]) -> None:
+        """Keep each finished scan (a re-sent batch's summary is the same row: ignored)."""
+        rows = []
+        for scan in scans:
+            completed = [str(name) for name in scan.data.get("completed", [])]
+            failed = [str(name) for name in scan.data.get("failed", [])]
+            rows.append((agent_id, site, scan.data.get("started_at") or format_timestamp(scan.observed_at),
+                         format_timestamp(scan.observed_at), _json(completed), _json(failed),
+                         int(scan.data.get("observations", 0) or 0),
+                         int(bool(NETWORK_POLL_SCANNERS.intersection(completed)))))
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO scans (agent_id, site, started_at, finished_at, completed, failed, observations,"
+            " network_poll) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
     def _store_network_device(self, site: str, probe: Observation) -> None:
         """Keep the newest SNMP identity of the device, and where its forwarding table puts other MACs."""
         data = probe.data
@@ -472,6 +494,10 @@ class _Database:
              "ports": _json([dataclasses.asdict(p) for p in ports]), "errors": _json(data.get("errors", [])),
              "evidence": _json(data.get("evidence", [])), "observed_at": observed},
         )
+        stored = next(self.db.conn.execute("SELECT health FROM network_devices WHERE site = ? AND mac = ?",
+                                           (site, probe.mac)), (None,))[0]
+        self.db.execute("UPDATE network_devices SET health = ? WHERE site = ? AND mac = ?",
+                        [health.fold_health(stored, probe.observed_at, data), site, probe.mac])
         macs_on_port = {p.if_index: p.learned_macs for p in ports}
         names = {p.if_index: p.name for p in ports}
         rows = []
@@ -779,7 +805,7 @@ class _Database:
         rows = self.db.conn.execute(
             """
             SELECT m.id, m.site, m.device_class, d.mac, d.first_seen, d.last_seen,
-                   n.model, n.firmware, n.device_class,
+                   n.model, n.firmware, n.device_class, n.health,
                    (SELECT a.host_facts FROM device_keys AS k INDEXED BY idx_device_keys_site_mac
                         JOIN agents AS a ON a.agent_id = k.label
                      WHERE k.site = d.site AND k.mac = d.mac AND k.kind = 'host' AND a.host_facts IS NOT NULL
@@ -793,7 +819,7 @@ class _Database:
         found: list[InventoryRow] = []
         previous = None
         parse = parse_timestamp
-        for (device_id, site, merged_class, mac, first_seen, last_seen, nd_model, firmware, nd_class,
+        for (device_id, site, merged_class, mac, first_seen, last_seen, nd_model, firmware, nd_class, readings,
              facts) in rows:
             if device_id == previous:     # two primary MACs (never expected): the device once
                 continue
@@ -809,7 +835,7 @@ class _Database:
                 os_version = _host_os_version(facts)
             found.append(InventoryRow(site, str(device_id), mac, device_class, infrastructure, model,
                                       firmware or "", os_version, parse(first_seen), parse(last_seen), purchase,
-                                      aue, sync))
+                                      aue, sync, readings, facts))
         return found, (high if count == limit else None)
 
     def inventory_tuples(self) -> list[tuple]:
@@ -824,9 +850,9 @@ class _Database:
         """
         conn = self.db.conn
         network: dict[str, dict[str, tuple]] = {}       # mac -> site -> (model, firmware, class)
-        for site, mac, model, firmware, cls in conn.execute(
-                "SELECT site, mac, model, firmware, device_class FROM network_devices"):
-            network.setdefault(mac, {})[site] = (model, firmware, cls)
+        for site, mac, model, firmware, cls, readings in conn.execute(
+                "SELECT site, mac, model, firmware, device_class, health FROM network_devices"):
+            network.setdefault(mac, {})[site] = (model, firmware, cls, readings)
         facts: dict[tuple[str, str], str] = {}
         for site, mac, host_facts in conn.execute(
                 "SELECT k.site, k.mac, a.host_facts FROM device_keys AS k JOIN agents AS a ON a.agent_id = k.label"
@@ -853,35 +879,36 @@ class _Database:
             if identity is not None:
                 identity = identity.get(site)
             if identity is None:
-                nd_model = firmware = None
+                nd_model = firmware = readings = None
                 device_class = merged_class or "unknown"
             else:
-                nd_model, firmware, nd_class = identity
+                nd_model, firmware, nd_class, readings = identity
                 device_class = merged_class or nd_class or "unknown"
             infrastructure = nd_model is not None or device_class in infrastructure_classes
             imported = get_assets(device_id)
             if imported is None and not facts:      # the common device: nothing more to merge
                 append((site, device_id, mac, device_class, infrastructure, nd_model or "", firmware or "", "",
-                        first_seen, last_seen, None, None, None))
+                        first_seen, last_seen, None, None, None, readings, None))
                 continue
             model, os_version = nd_model or "", ""
             purchase = aue = sync = None
             if imported:
                 model, os_version, purchase, aue, sync = _merge_assets(imported, model, infrastructure)
-            if not os_version and facts:
-                host = get_facts((site, mac))
-                if host:
-                    os_version = _host_os_version(host)
+            host = get_facts((site, mac)) if facts else None
+            if not os_version and host:
+                os_version = _host_os_version(host)
             append((site, device_id, mac, device_class, infrastructure, model, firmware or "", os_version,
-                    first_seen, last_seen, purchase, aue, sync))
+                    first_seen, last_seen, purchase, aue, sync, readings, host))
         return found
 
-    def bulk_load(self, merged: Sequence[tuple], devices: Sequence[tuple], network: Sequence[tuple]) -> None:
+    def bulk_load(self, merged: Sequence[tuple], devices: Sequence[tuple], network: Sequence[tuple],
+                  scans: Sequence[tuple] = ()) -> None:
         """Benchmark and migration tooling: insert prepared rows as they are, in one transaction, unchecked.
 
         merged:  (id, site, device_class)
         devices: (site, mac, ip, vendor, first_seen, last_seen, device_id, device_class)   timestamps as text
-        network: (site, mac, address, vendor, model, serial, firmware, device_class, observed_at)
+        network: (site, mac, address, vendor, model, serial, firmware, device_class, observed_at, health)
+        scans:   (agent_id, site, started_at, finished_at, network_poll)
         Not for agents' data (that is ingest_batch, which merges and classifies).
         """
         with self.db.atomic():
@@ -897,8 +924,25 @@ class _Database:
             self.db.conn.executemany(
                 "INSERT INTO network_devices (site, mac, address, vendor, model, serial, firmware, hardware_revision,"
                 " device_class, sys_name, sys_descr, sys_object_id, location, port_count, ports, errors, evidence,"
-                " observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, '', '', '', '', 0, '[]', '[]', '[]', ?)",
+                " observed_at, health) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, '', '', '', '', 0, '[]', '[]', '[]', ?, ?)",
                 network)
+            self.db.conn.executemany(
+                "INSERT INTO scans (agent_id, site, started_at, finished_at, network_poll) VALUES (?, ?, ?, ?, ?)",
+                scans)
+
+    def recent_polls(self, limit: int = MISSED_POLLS_COUNTED) -> dict[str, list[str]]:
+        """site -> start times (stored text, oldest first) of its newest `limit` network polls (scans table)."""
+        found: dict[str, list[str]] = {}
+        for (site,) in self.db.conn.execute("SELECT DISTINCT site FROM scans"):
+            starts = [started for (started,) in self.db.conn.execute(
+                "SELECT started_at FROM scans INDEXED BY idx_scans_site_poll_started"
+                " WHERE site = ? AND network_poll = 1 ORDER BY started_at DESC LIMIT ?", (site, limit))]
+            if starts:
+                found[site] = starts[::-1]
+        return found
+
+    def prune_scans(self, cutoff: str) -> int:
+        return self.db.execute("DELETE FROM scans WHERE finished_at < ?", [cutoff]).rowcount
 
     def agents_last_heard(self) -> dict[str, datetime]:
         """site -> when any of its agents was last heard (for agent-silent flags)."""
@@ -974,6 +1018,38 @@ class _Database:
                 " AND cleared_at IS NULL",
                 [(format_timestamp(f.cleared_at), site, f.device_id, f.kind, format_timestamp(f.raised_at))
                  for site, f in cleared if f.cleared_at is not None])
+
+    def list_flags(self, include_cleared: bool, site: str | None, kind: str | None, limit: int,
+                   ) -> list[tuple[str, str, Flag]]:
+        """(site, the device's primary MAC or '' for an agent's flag, Flag), newest raise first."""
+        where, params = [], []
+        if not include_cleared:
+            where.append("f.cleared_at IS NULL")
+        if site is not None:
+            where.append("f.site = ?")
+            params.append(site)
+        if kind is not None:
+            where.append("f.kind = ?")
+            params.append(kind)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        # The MAC is looked up per flag shown (LIMIT first): a district's flags may number in the hundred thousands.
+        rows = self.db.conn.execute(
+            f"""
+            SELECT f.site, f.device_id, f.kind, f.reason, f.evidence, f.raised_at, f.cleared_at, f.last_present_at,
+                   (SELECT d.mac FROM devices AS d INDEXED BY idx_devices_device_id
+                     WHERE f.device_id GLOB '[0-9]*' AND d.device_id = CAST(f.device_id AS INTEGER)
+                     ORDER BY d.is_primary DESC, d.last_seen DESC LIMIT 1)
+            FROM (SELECT * FROM flags AS f {clause} ORDER BY f.raised_at DESC, f.id DESC LIMIT ?) AS f
+            ORDER BY f.raised_at DESC, f.id DESC
+            """, [*params, limit])
+        return [(site, mac or "", Flag(kind, device_id, reason, _tuple_from_json(evidence), parse_timestamp(raised),
+                                       parse_timestamp(cleared) if cleared else None, parse_timestamp(present)))
+                for site, device_id, kind, reason, evidence, raised, cleared, present, mac in rows]
+
+    def count_open_flags(self) -> dict[tuple[str, str], int]:
+        """(site, kind) -> open flags."""
+        return {(site, kind): count for site, kind, count in self.db.conn.execute(
+            "SELECT site, kind, count(*) FROM flags WHERE cleared_at IS NULL GROUP BY site, kind")}
 
     def stored_assets(self) -> list[tuple]:
         """Every imported asset row: (site, device_id, source_format, model, aue_date, last_sync, file, line)."""
@@ -1159,8 +1235,10 @@ class Store:
             deleted += count
             if count < PRUNE_SLICE_ROWS:
                 break
-        if deleted:
-            log.info("retention: deleted %d observations received before %s", deleted, cutoff)
+        scans = await self._run(self._database.prune_scans, cutoff)
+        if deleted or scans:
+            log.info("retention: deleted %d observations received and %d scan records finished before %s",
+                     deleted, scans, cutoff)
         return deleted
 
     # ---------------------------------------------------------------- queries
@@ -1216,9 +1294,13 @@ class Store:
         in device id order, in one read: see _Database.inventory_tuples and district.read_inventory_tuples."""
         return await self._run(self._database.inventory_tuples)
 
-    async def bulk_load(self, merged: Sequence[tuple], devices: Sequence[tuple], network: Sequence[tuple]) -> None:
+    async def bulk_load(self, merged: Sequence[tuple], devices: Sequence[tuple], network: Sequence[tuple],
+                        scans: Sequence[tuple] = ()) -> None:
         """Benchmark set-up only: see _Database.bulk_load."""
-        await self._run(self._database.bulk_load, merged, devices, network)
+        await self._run(self._database.bulk_load, merged, devices, network, scans)
+
+    async def recent_polls(self, limit: int = MISSED_POLLS_COUNTED) -> dict[str, list[str]]:
+        return await self._run(self._database.recent_polls, limit)
 
     async def agents_last_heard(self) -> dict[str, datetime]:
         return await self._run(self._database.agents_last_heard)
@@ -1245,6 +1327,14 @@ class Store:
                           cleared: Sequence[tuple[str, Flag]]) -> None:
         """Store one flags.advance_flags result, each flag with its site, in one transaction."""
         await self._run(self._database.apply_flags, tuple(raised), tuple(still_open), tuple(cleared))
+
+    async def list_flags(self, *, include_cleared: bool = False, site: str | None = None, kind: str | None = None,
+                         limit: int = 100) -> list[tuple[str, str, Flag]]:
+        """Stored flags, newest raise first: (site, the device's MAC or '', Flag)."""
+        return await self._run(self._database.list_flags, include_cleared, site, kind, limit)
+
+    async def count_open_flags(self) -> dict[tuple[str, str], int]:
+        return await self._run(self._database.count_open_flags)
 
     async def stored_assets(self) -> list[tuple]:
         """Imported asset rows, for assets.management_findings: see _Database.stored_assets."""

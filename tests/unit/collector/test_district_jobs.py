@@ -78,7 +78,8 @@ def test_migration_0004_adds_assets_and_snapshots(tmp_path):
         async with await Store.open(path) as store:
             return await store.applied_migrations()
 
-    assert run(scenario())[-2:] == ["0004_assets_and_uniformity_snapshots", "0005_flags"]
+    assert run(scenario())[-3:] == ["0004_assets_and_uniformity_snapshots", "0005_flags",
+                                     "0006_scans_and_device_health"]
     tables = {name for (name,) in rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"assets", "uniformity_snapshots"} <= tables
 
@@ -262,10 +263,15 @@ def _synthetic_store(path: Path, standards) -> None:
     from headcount.collector.assets import ASSET_REGISTER, AssetMatch, AssetRecord
     from headcount.collector.model import format_timestamp
 
+    from headcount.collector.health import fold_health
+
     rng = random.Random(7)
     now = T0 + timedelta(days=3)
     sites = [school.id for school in standards.schools] + ["unlisted-annex"]
     merged, devices, network, assets = [], [], [], []
+    # The first school's agent reports its scans: its devices' missed polls are counted, not estimated.
+    scans = [(f"{sites[0]}-agent", sites[0], format_timestamp(now - timedelta(minutes=15 * k)),
+              format_timestamp(now - timedelta(minutes=15 * k - 3)), int(k % 7 != 0)) for k in range(200)]
     infra = [("access_point", ["Aruba AP-515", "Ubiquiti U6-Lite", "Odd AP"], ["8.10.0.12", "8.9.0.1", "6.5.28", "junk"]),
              ("switch", ["Cisco CBS350-24FP-4X", "Other Switch"], ["3.3.0.16", "3.3", "1.0"]),
              ("printer", ["Any Printer"], ["1.0", ""]), ("ups", ["APC SMT1500"], ["2.0"])]
@@ -280,8 +286,21 @@ def _synthetic_store(path: Path, standards) -> None:
                 cls, models, firmwares = infra[rng.randrange(len(infra))]
                 merged.append((device_id, site, cls if n % 10 else ""))
                 devices.append((site, mac, f"10.0.{n}.{device_id % 250}", "V", first, last, device_id, cls))
+                health = None
+                if n % 3 == 0:      # SNMP health history: reboots every few hours on some, rising errors
+                    every = timedelta(hours=rng.choice([2, 30, 1000]))
+                    surge = rng.choice([1, 40])      # errors per poll in the last day; one per poll before
+                    for k in range(0, 72 * 4, 3):
+                        moment = now - timedelta(minutes=15 * k)
+                        uptime = int((moment - now + 10 * every).total_seconds()) % int(every.total_seconds())
+                        data = {"system": {"uptime_centiseconds": str(uptime * 100 + 1)},
+                                "interfaces": [{"in_errors": str(100_000 - (k * surge if k < 96
+                                                                            else 96 * surge + k - 96))}],
+                                "supplies": [{"description": "Toner", "level": rng.choice([2, 50]),
+                                              "max_capacity": 100}]}
+                        health = fold_health(health, moment, data)
                 network.append((site, mac, "10.0.0.1", "V", rng.choice(models), f"SN{device_id}",
-                                rng.choice(firmwares), cls, last))
+                                rng.choice(firmwares), cls, last, health))
             else:
                 cls = rng.choice(["chromebook", "ipad", "windows_pc", "phone", ""])
                 merged.append((device_id, site, cls))
@@ -298,7 +317,7 @@ def _synthetic_store(path: Path, standards) -> None:
             for k, site in enumerate(sites[:-1]):
                 heard = now - timedelta(minutes=(1, 5, 120)[k % 3]) if k != 1 else now
                 await store.register_agent(AgentIdentity(agent_id=f"{site}-agent", site=site), heard)
-            await store.bulk_load(merged, devices, network)
+            await store.bulk_load(merged, devices, network, scans)
             await store.import_assets(assets, now)
 
     run(build())
@@ -307,9 +326,11 @@ def _synthetic_store(path: Path, standards) -> None:
 def test_the_fast_district_path_gives_the_same_rows_report_statuses_and_flags(tmp_path):
     from collections import Counter
 
-    from headcount.collector.district import (evaluate_tuples, flag_inventory, inventory_device, inventory_row,
-                                              read_inventory, read_inventory_tuples)
+    from headcount.collector.district import (evaluate_tuples, firmware_rules, flag_inventory, inventory_device,
+                                              inventory_row, read_inventory, read_inventory_tuples)
     from headcount.collector.flags import AgentState, DeviceState, FlagPolicy, offline_status, refurbish_flags
+    from headcount.collector.health import load_health
+    from headcount.collector.model import format_timestamp
     from headcount.collector.standards import load_standards
     from headcount.collector.uniformity import evaluate
 
@@ -323,14 +344,16 @@ def test_the_fast_district_path_gives_the_same_rows_report_statuses_and_flags(tm
             async for page in store.inventory_pages(page_size=7):
                 slow += page
             return (slow, await read_inventory(store), await read_inventory_tuples(store),
-                    await store.agents_last_heard())
+                    await store.agents_last_heard(), await store.recent_polls())
 
-    slow, read_slow, fast, heard = run(read())
+    slow, read_slow, fast, heard, polls = run(read())
+    assert list(polls) == [standards.schools[0].id] and len(polls[standards.schools[0].id]) == 96
     assert len(slow) == len(fast) == 60 * (len(standards.schools) + 1) and read_slow == slow
     assert [inventory_row(values) for values in fast] == slow
     assert any(row.purchase_date for row in slow) and any(row.is_infrastructure for row in slow)
 
     states: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
     flagged = 0
     for now in (T0 + timedelta(days=3), T0 + timedelta(days=3, hours=2), T0 + timedelta(days=9)):
         assert evaluate_tuples(standards, fast, now=now) == evaluate(standards, map(inventory_device, slow), now=now)
@@ -340,18 +363,31 @@ def test_the_fast_district_path_gives_the_same_rows_report_statuses_and_flags(tm
         for row in slow:
             agent = agents.get(row.site) or AgentState(row.site, None)
             last_heard = agent.last_heard or now
-            missed = int((last_heard - row.last_seen) / scan) if last_heard > row.last_seen else 0
+            if row.site in polls:
+                missed = sum(1 for started in polls[row.site] if started > format_timestamp(row.last_seen))
+            else:
+                missed = int((last_heard - row.last_seen) / scan) if last_heard > row.last_seen else 0
+            standard = standards.infrastructure_standard(row.device_class) if row.is_infrastructure else None
+            approved = standard.approved(row.model) if standard else None
+            minimum = str(approved.minimum_firmware) if approved and approved.minimum_firmware else None
+            readings = load_health(row.health)
+            extra = {} if readings is None else dict(
+                uptime_samples=readings.uptime_samples, interface_errors=readings.interface_errors,
+                printer_supplies=readings.printer_supplies)
             device = DeviceState(row.site, row.device_id, row.mac, row.device_class, row.is_infrastructure,
                                  row.last_seen, row.first_seen, missed, row.purchase_date, row.model, row.firmware,
-                                 aue_date=row.aue_date)
+                                 minimum_firmware=minimum, aue_date=row.aue_date, **extra)
             expected.append((row.device_id, offline_status(device, agent, standards.calendar, FlagPolicy(), now),
                              refurbish_flags(device, FlagPolicy(), now)))
-        got = list(flag_inventory(fast, agents, standards.calendar, FlagPolicy(), now, scan))
+        got = list(flag_inventory(fast, agents, standards.calendar, FlagPolicy(), now, scan, polls=polls,
+                                  firmware=firmware_rules(standards, now.date())))
         assert got == expected
         states.update(status.state for _, status, _ in got)
         flagged += sum(1 for _, _, flags in got if flags)
+        kinds.update(flag.kind for _, _, found in got for flag in found)
     assert set(states) == {"online", "offline", "missing", "unknown (agent silent)"}, states
     assert flagged
+    assert {"firmware", "reboots", "interface_errors", "printer_supplies", "age"} <= set(kinds), kinds
 
 
 # ---------------------------------------------------------------- flags kept by the evaluate command

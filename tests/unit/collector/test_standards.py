@@ -186,8 +186,8 @@ MISTAKES = [
      'quotes (a TOML number loses trailing zeros)'),
     ("grade-bands.toml", 'grades = ["6", "7", "8"]', 'grades = ["6", "7", "8", "13"]', '"13"',
      'grade_bands[1].grades[3] = "13": expected a grade, one of PK, TK, K, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12'),
-    ("infrastructure.toml", '{ model = "Aruba 7210", minimum_firmware = "8.10.0.12" }',
-     '{ model = "Aruba 7210", minimum_firmware = "latest" }', '"latest"',
+    ("infrastructure.toml", '{ model = "Aruba 7210", minimum_firmware = "8.10.0.12",',
+     '{ model = "Aruba 7210", minimum_firmware = "latest",', '"latest"',
      'infrastructure.wireless_controller.models[0].minimum_firmware = "latest": expected the lowest firmware version '
      'allowed for this model, e.g. "8.10.0.12"; this does not parse as a version'),
     ("infrastructure.toml", "[infrastructure.access_point]", "[infrastructure.acess_point]", "acess_point]",
@@ -216,7 +216,7 @@ MISTAKES = [
      "district = [{...}]: expected a table, written [district]"),
     ("schools.toml", "[[schools]]\nid = \"washington-elementary\"", "[[school]]\nid = \"washington-elementary\"",
      "[[school]]", "school = [{...}]: unknown section (did you mean schools?); expected one of: calendar, district, "
-                   "grade_bands, infrastructure, rooms, schools"),
+                   "flags, grade_bands, infrastructure, rooms, schools"),
     # A value on the second line of a multi-line array is reported on that line.
     ("schools.toml", '    "192.0.2.0/26",     # switches', '    "192.0.2.0/33",     # switches', "192.0.2.0/33",
      'schools[0].subnets[1] = "192.0.2.0/33": expected a subnet in CIDR form, e.g. "198.18.0.0/22"'),
@@ -371,7 +371,7 @@ def test_a_misspelt_section_is_one_problem(tmp_path):
     path.write_text('[[school]]\nid = "a"\n', encoding="utf-8")
     found = problems(path)
     assert f"{path}:1: school = [{{...}}]: unknown section (did you mean schools?); expected one of: calendar, " \
-           f"district, grade_bands, infrastructure, rooms, schools" in found
+           f"district, flags, grade_bands, infrastructure, rooms, schools" in found
     assert not any("schools: missing" in line for line in found) and any("district: missing" in l for l in found)
 
 

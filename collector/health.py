@@ -1,0 +1,227 @@
+"""Device health readings for the refurbish rules: what an SNMP poll or an endpoint's host facts say.
+
+Pure functions, no database. The store keeps, per SNMP device, a short
+history folded by `fold_health` on every poll, and reads it back with
+`load_health`; the district evaluation turns both kinds of readings into
+the fields of flags.DeviceState (`snmp_readings`, `endpoint_readings`).
+
+Why a folded history and not every sample: a district's switches, access
+points and printers answer a poll every 15 minutes, which is millions of
+samples a month. The rules only need
+
+- the boot times of the last 30 days: of a run of samples that date the
+  same boot (sample time minus sysUpTime), the first and the last say all
+  that the rest do;
+- the interface error counter over the last two error windows: the newest
+  sample of each clock hour is plenty to compare one day's error rate with the day before's.
+
+So a device that never reboots keeps two uptime samples, and one whose
+counters tick keeps at most ERROR_SAMPLES_KEPT error samples. Times are
+POSIX seconds (integers) to keep the stored JSON small.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Mapping, Sequence
+
+# Same tolerance as flags.BOOT_TIME_JITTER_SECONDS: two samples whose boot
+# times are this close date one boot.
+BOOT_JITTER_SECONDS = 120
+UPTIME_HISTORY = timedelta(days=31)          # the 30-day reboot window, and the sample that dates its first boot
+ERROR_HISTORY = timedelta(hours=74)          # two one-day windows and the samples around them
+ERROR_SAMPLE_SPACING = timedelta(hours=1)
+ERROR_SAMPLES_KEPT = 80
+MAX_SUPPLIES = 32                            # a printer lists a handful; a hostile reply does not grow the row
+
+
+@dataclass(frozen=True, slots=True)
+class Readings:
+    """What the refurbish rules read about one device's health (any field may be unknown)."""
+
+    uptime_samples: tuple[tuple[float, float], ...] = ()        # (sample time POSIX seconds, sysUpTime seconds)
+    interface_errors: tuple[tuple[float, float], ...] = ()      # (sample time POSIX seconds, in + out errors)
+    printer_supplies: tuple[tuple[str, float], ...] = ()        # (name, percent; negative: level unknown)
+    ups_battery_status: str = ""                                # UPS-MIB: normal, low, depleted, unknown
+    ups_on_battery: bool = False
+    battery_design_capacity: float | None = None
+    battery_full_capacity: float | None = None
+    disk_used: float | None = None
+    disk_total: float | None = None
+    reboot_count_30d: int | None = None
+
+
+def _whole(value: Any) -> int | None:
+    """An SNMP counter as JSON carries it (64-bit numbers come as text); None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def poll_sample(data: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """(sysUpTime in seconds, total in+out interface errors) of one SNMP observation's data; None when absent."""
+    system = data.get("system")
+    uptime = None
+    if isinstance(system, Mapping):
+        ticks = _whole(system.get("uptime_centiseconds"))
+        if ticks:      # 0 is "not reported": a device that just booted reports at least a tick
+            uptime = ticks // 100
+    errors = None
+    interfaces = data.get("interfaces")
+    if isinstance(interfaces, list) and interfaces:
+        total = 0
+        for interface in interfaces:
+            if not isinstance(interface, Mapping):
+                continue
+            for key in ("in_errors", "out_errors"):
+                count = _whole(interface.get(key, 0))
+                if count is not None:
+                    total += count
+        errors = total
+    return uptime, errors
+
+
+def poll_supplies(data: Mapping[str, Any]) -> list[list[Any]]:
+    """[[name, percent], ...] of a printer's supplies; a negative level keeps SNMP's "unknown" code."""
+    found = []
+    supplies = data.get("supplies")
+    for supply in supplies[:MAX_SUPPLIES] if isinstance(supplies, list) else ():
+        if not isinstance(supply, Mapping):
+            continue
+        name = str(supply.get("description") or supply.get("type") or "supply")[:80]
+        level = supply.get("level", 0)
+        capacity = supply.get("max_capacity", 0)
+        if not isinstance(level, int) or isinstance(level, bool):
+            continue
+        if level < 0:
+            found.append([name, level])
+        elif isinstance(capacity, int) and capacity > 0:
+            found.append([name, round(100.0 * level / capacity, 1)])
+        elif level <= 100:
+            # No maximum: RFC 3805 lets a printer give the level as a percentage.
+            found.append([name, level])
+    return found
+
+
+def fold_health(stored: str | None, observed_at: datetime, data: Mapping[str, Any]) -> str:
+    """The device's stored health JSON after one more poll (`stored` None or junk: start afresh)."""
+    try:
+        health = json.loads(stored) if stored else {}
+    except ValueError:
+        health = {}
+    if not isinstance(health, dict):
+        health = {}
+    moment = int(observed_at.timestamp())
+    uptime, errors = poll_sample(data)
+    if uptime is not None:
+        health["uptime"] = _fold_uptime(_pairs(health.get("uptime")), moment, uptime)
+    if errors is not None:
+        health["errors"] = _fold_errors(_pairs(health.get("errors")), moment, errors)
+    if "supplies" in data:
+        health["supplies"] = poll_supplies(data)
+    battery = data.get("ups_battery")
+    if isinstance(battery, Mapping):
+        health["ups"] = [str(battery.get("status", ""))[:20], bool(battery.get("on_battery", False))]
+    return json.dumps(health, separators=(",", ":"))
+
+
+def _pairs(value: Any) -> list[list[int]]:
+    if not isinstance(value, list):
+        return []
+    return [pair for pair in value if isinstance(pair, list) and len(pair) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in pair)]
+
+
+def _fold_uptime(samples: list[list[int]], moment: int, uptime: int) -> list[list[int]]:
+    # A poll re-sent after a reconnect may be older than the newest: it is put in its place.
+    samples = [s for s in samples if s[0] != moment] + [[moment, uptime]]
+    samples.sort()
+    horizon = samples[-1][0] - int(UPTIME_HISTORY.total_seconds())
+    # Keep the last sample before the horizon: it dates the boot that the next one may show was followed by another.
+    first_kept = 0
+    for index, (sampled, _) in enumerate(samples):
+        if sampled < horizon:
+            first_kept = index
+    samples = samples[first_kept:]
+    kept: list[list[int]] = []
+    for sample in samples:
+        # Three samples in a row dating the same boot: the middle one says nothing the others do not.
+        if len(kept) >= 2 and _same_boot(kept[-2], kept[-1]) and _same_boot(kept[-1], sample):
+            kept[-1] = sample
+        else:
+            kept.append(sample)
+    return kept
+
+
+def _same_boot(a: list[int], b: list[int]) -> bool:
+    return abs((a[0] - a[1]) - (b[0] - b[1])) <= BOOT_JITTER_SECONDS
+
+
+def _fold_errors(samples: list[list[int]], moment: int, total: int) -> list[list[int]]:
+    # The newest sample of each hour (by the clock, so the result does not depend on the order polls arrive in).
+    spacing = int(ERROR_SAMPLE_SPACING.total_seconds())
+    by_hour = {sample[0] // spacing: sample for sample in sorted(samples + [[moment, total]])}
+    kept = sorted(by_hour.values())
+    horizon = kept[-1][0] - int(ERROR_HISTORY.total_seconds())
+    return [sample for sample in kept if sample[0] >= horizon][-ERROR_SAMPLES_KEPT:]
+
+
+def _samples(value: Any) -> tuple[tuple[float, float], ...]:
+    # The common case is read in one pass; anything odd (a hand-edited or damaged row) is read pair by pair.
+    try:
+        return tuple((float(moment), float(count)) for moment, count in value)
+    except (TypeError, ValueError):
+        return tuple((float(pair[0]), float(pair[1])) for pair in _pairs(value))
+
+
+def load_health(stored: str | None) -> Readings | None:
+    """The readings in a stored health JSON (fold_health's); None when there are none or it is unreadable."""
+    if not stored:
+        return None
+    try:
+        health = json.loads(stored)
+    except ValueError:
+        return None
+    if not isinstance(health, dict):
+        return None
+    ups = health.get("ups")
+    status, on_battery = (str(ups[0]), bool(ups[1])) if isinstance(ups, list) and len(ups) == 2 else ("", False)
+    supplies = tuple((str(name), float(level)) for name, level in
+                     (s for s in health.get("supplies") or () if isinstance(s, list) and len(s) == 2)
+                     if isinstance(level, (int, float)) and not isinstance(level, bool))
+    return Readings(uptime_samples=_samples(health.get("uptime", ())),
+                    interface_errors=_samples(health.get("errors", ())),
+                    printer_supplies=supplies, ups_battery_status=status, ups_on_battery=on_battery)
+
+
+def endpoint_readings(facts: Mapping[str, Any]) -> Readings | None:
+    """Battery, the fullest disk and the 30-day reboot count from an endpoint agent's host facts (JSON data)."""
+    design = full = used = total = None
+    battery = facts.get("battery")
+    if isinstance(battery, Mapping) and battery.get("present", True):
+        design, full = _whole(battery.get("design_capacity")), _whole(battery.get("full_capacity"))
+        if not design:
+            design = full = None      # no design capacity reported: health cannot be judged
+    fullest = None
+    for disk in facts.get("disks") or ():
+        if not isinstance(disk, Mapping):
+            continue
+        disk_total, disk_used = _whole(disk.get("total_bytes")), _whole(disk.get("used_bytes"))
+        if not disk_total or disk_used is None:
+            continue
+        share = disk_used / disk_total
+        if fullest is None or share > fullest:
+            fullest, used, total = share, disk_used, disk_total
+    reboots = _whole(facts.get("reboots_last_30_days"))
+    if design is None and total is None and not reboots:
+        return None
+    return Readings(battery_design_capacity=None if design is None else float(design),
+                    battery_full_capacity=None if full is None else float(full),
+                    disk_used=None if used is None else float(used), disk_total=None if total is None else float(total),
+                    reboot_count_30d=reboots or None)
