@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_standards_commands(commands)
     _add_assets_commands(commands)
     _add_evaluate_command(commands)
+    _add_flags_command(commands)
+    _add_trend_command(commands)
     return parser
 
 
@@ -220,8 +222,8 @@ async def evaluate_command(args: argparse.Namespace) -> int:
     now = args.now or utc_now()
     store = await Store.open(args.db, retention_days=0)
     try:
-        report, _ = await evaluate_district(store, standards, now)
-        flags = await evaluate_flags(store, standards.calendar, now)
+        report, rows = await evaluate_district(store, standards, now)
+        flags = await evaluate_flags(store, standards, now, rows=rows)
     finally:
         await store.close()
     if args.json:
@@ -229,6 +231,130 @@ async def evaluate_command(args: argparse.Namespace) -> int:
     else:
         print(report_text(report))
         print(flags_text(flags))
+    return 0
+
+
+FLAGS_EPILOG = """\
+examples:
+  headcount-collector flags --db headcount.db                          # every open flag
+  headcount-collector flags --db headcount.db --site lincoln-elementary --kind offline
+  headcount-collector flags --db headcount.db --all --limit 200        # cleared ones too
+  headcount-collector flags --db headcount.db --json > flags.json
+
+First the open flags per kind and per site (restricted by --site and --kind),
+then one block per flag, newest raise first:
+  offline  lincoln-elementary  device 12 (00:00:5e:00:53:01)  raised 2026-11-23 09:00 UTC, open
+      not seen in 3 network polls
+        - last seen 2026-11-22 14:05 UTC
+An agent's own flag (agent_silent) names the agent's site instead of a device.
+Exit 0, also when there is no flag; 2 when the database does not exist.
+"""
+
+
+def _add_flags_command(commands: argparse._SubParsersAction) -> None:
+    flags = commands.add_parser(
+        "flags", help="list the flags that evaluate raised (open ones; --all for cleared ones too)",
+        description=_wrap("Print the flags stored by `headcount-collector evaluate` (offline, missing, agent "
+                          "silent, refurbish reasons, AUE, off the network): a summary of open flags per kind and "
+                          "per site, then each flag with its site, device id and MAC, kind, when it was raised "
+                          "and cleared, its reason and every evidence line. Nothing is evaluated or changed: run "
+                          "evaluate first for current flags."),
+        epilog=FLAGS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    flags.add_argument("--db", type=Path, required=True, metavar="PATH", help="the collector's SQLite database")
+    flags.add_argument("--site", metavar="SITE", help="only this school's flags (its site id, e.g. "
+                                                      "lincoln-elementary)")
+    flags.add_argument("--kind", metavar="KIND", help="only flags of this kind (e.g. offline, missing, "
+                                                      "agent_silent, age, firmware, battery, aue)")
+    flags.add_argument("--all", action="store_true", dest="include_cleared",
+                       help="list cleared flags too (the summary still counts open flags only)")
+    flags.add_argument("--limit", type=_positive, default=50, metavar="N",
+                       help="show at most N flags, newest raise first (default 50)")
+    flags.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+
+
+TREND_EPILOG = """\
+examples:
+  headcount-collector trend --db headcount.db                          # the district
+  headcount-collector trend --db headcount.db --school lincoln-elementary --limit 24
+  headcount-collector trend --db headcount.db --json
+
+Prints the snapshots oldest first, each with its score, the change against
+the snapshot before it and the three parts of the score (approved models,
+firmware uniformity, ratios against standard, each 0.00-1.00; "-" is not
+measured), then the newest snapshot's needs:
+  date (UTC)        score  change  approved  firmware    ratios
+  2026-11-02 06:00   70.0       -      0.80      0.50      0.75
+  2026-11-09 06:00   73.2    +3.2      0.85      0.50      0.78
+Exit 0, also when there is no snapshot (e.g. an unknown school id: it says
+"No uniformity snapshots for school ..."); 2 when the database does not exist.
+"""
+
+
+def _add_trend_command(commands: argparse._SubParsersAction) -> None:
+    trend = commands.add_parser(
+        "trend", help="show how the uniformity score changed across the stored evaluate snapshots",
+        description=_wrap("Print the uniformity snapshots that `headcount-collector evaluate` keeps (one per run "
+                          "for the district and one per school), oldest to newest, with the change of score "
+                          "between consecutive snapshots, then what the newest snapshot says is needed. Nothing "
+                          "is evaluated or changed."),
+        epilog=TREND_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    trend.add_argument("--db", type=Path, required=True, metavar="PATH", help="the collector's SQLite database")
+    trend.add_argument("--school", metavar="ID",
+                       help="this school's snapshots (its id in the standards registry); default: the district's")
+    trend.add_argument("--limit", type=_positive, default=12, metavar="N",
+                       help="the newest N snapshots (default 12)")
+    trend.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} is too small; give 1 or more")
+    return number
+
+
+async def flags_command(args: argparse.Namespace) -> int:
+    from .reports import flags_json, flags_text
+    if not args.db.is_file():
+        print(f"headcount-collector: {args.db}: no such database", file=sys.stderr)
+        return 2
+    store = await Store.open(args.db, retention_days=0)
+    try:
+        found = await store.list_flags(include_cleared=args.include_cleared, site=args.site, kind=args.kind,
+                                       limit=args.limit)
+        counts = await store.count_open_flags()
+    finally:
+        await store.close()
+    shown = dict(include_cleared=args.include_cleared, site=args.site, kind=args.kind, limit=args.limit)
+    if args.json:
+        print(json.dumps(flags_json(found, counts, **shown), indent=2, sort_keys=True))
+    else:
+        print(flags_text(found, counts, **shown))
+    return 0
+
+
+async def trend_command(args: argparse.Namespace) -> int:
+    from .reports import trend_json, trend_text
+    if not args.db.is_file():
+        print(f"headcount-collector: {args.db}: no such database", file=sys.stderr)
+        return 2
+    store = await Store.open(args.db, retention_days=0)
+    try:
+        if args.school is None:
+            found = await store.list_snapshots(scope="district", school_id="", limit=args.limit)
+        else:
+            found = await store.list_snapshots(scope="school", school_id=args.school, limit=args.limit)
+    finally:
+        await store.close()
+    if args.json:
+        print(json.dumps(trend_json(found, school_id=args.school), indent=2, sort_keys=True))
+    else:
+        print(trend_text(found, school_id=args.school))
     return 0
 
 
@@ -330,9 +456,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "standards":   # a check prints its findings; it has no log to configure
         return standards_check(args)
-    if args.command in ("assets", "evaluate"):
+    jobs = {"assets": assets_import, "evaluate": evaluate_command, "flags": flags_command, "trend": trend_command}
+    if args.command in jobs:
         logging.basicConfig(level="WARNING", stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-        job = assets_import if args.command == "assets" else evaluate_command
+        job = jobs[args.command]
         try:
             return asyncio.run(job(args))
         except CollectorError as exc:
