@@ -154,7 +154,29 @@ class MdnsService:
     name_policy: str = ""
 
 
-Observation = Union[ArpSighting, HostFacts, DhcpSighting, MdnsService, "SnmpDevice"]
+@dataclass(frozen=True, slots=True)
+class ScanSummary:
+    """One completed scan: which scanners ran to the end and how much they saw.
+
+    Sent after the scan's observations so that the collector can count polls
+    and tell "looked and did not see it" from "did not look". Only the run
+    loop sends it; `scan --once` never prints one.
+    """
+
+    kind: ClassVar[str] = "scan"
+    scanner: ClassVar[str] = "agent"     # made by the run loop, not by a scanner
+    started_at: datetime
+    finished_at: datetime
+    completed: tuple[str, ...]           # scanners that finished without a scanner-level error
+    failed: tuple[str, ...]              # scanners that errored
+    observations: int                    # how many observations the scan made
+
+    @property
+    def observed_at(self) -> datetime:
+        return self.finished_at
+
+
+Observation = Union[ArpSighting, HostFacts, DhcpSighting, MdnsService, "SnmpDevice", ScanSummary]
 
 
 def as_json(observation: Observation) -> dict[str, Any]:

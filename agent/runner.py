@@ -19,7 +19,7 @@ import headcount
 
 from .config import AgentConfig
 from .errors import ScanError
-from .model import Observation
+from .model import Observation, ScanSummary
 from .scanners import SCANNERS, ScanContext, Scanner
 from .scanners.base import ProgressCallback, utc_now
 from .scanners.mdns import bind_macs
@@ -89,6 +89,17 @@ async def _run_stage(scanners: Sequence[Scanner], ctx: ScanContext, result: Scan
             result.errors[scanner.name] = f"internal error: {type(outcome).__name__}: {outcome}"
         else:
             result.observations.extend(outcome)
+
+
+def scan_summary(scanners: Sequence[Scanner], result: ScanResult) -> ScanSummary:
+    """What the collector needs to count this scan as a poll: which scanners looked, and which could not."""
+    return ScanSummary(
+        started_at=result.started_at,
+        finished_at=result.finished_at,
+        completed=tuple(s.name for s in scanners if s.name not in result.errors),
+        failed=tuple(s.name for s in scanners if s.name in result.errors),
+        observations=len(result.observations),
+    )
 
 
 def reported_hostname(config: AgentConfig, hostname: str | None = None) -> str:
@@ -193,7 +204,9 @@ async def run_agent(
                 result.errors["classification"] = "this scan's observations could not be classified; not sent"
             try:
                 if private is not None:
-                    sink.submit(private, now=result.finished_at)
+                    # Last, so it travels with (or after) the sightings it vouches for. Not when they
+                    # could not be sent: it would claim a look that the collector never heard about.
+                    sink.submit([*private, scan_summary(scanners, result)], now=result.finished_at)
             except OSError as exc:   # the sequence counter could not be saved (disk full, read-only)
                 log.error("could not queue this scan's %d observations: %s", len(result.observations), exc)
                 result.errors["delivery"] = f"could not queue: {exc}"

@@ -9,7 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from headcount.v1 import inventory_pb2 as pb
 
-from .model import ArpSighting, DhcpSighting, HostFacts, MdnsService, Observation
+from .model import ArpSighting, DhcpSighting, HostFacts, MdnsService, Observation, ScanSummary
 from .snmp.model import SnmpDevice
 
 
@@ -59,6 +59,11 @@ def observation_message(observation: Observation) -> pb.Observation:
             service_type=observation.service_type, instance_name=observation.instance_name, host=observation.host,
             port=observation.port, addresses=list(observation.addresses), mac=observation.mac,
             txt=[pb.TxtEntry(key=t.key, value=t.value, has_value=t.has_value) for t in observation.txt],
+        ))
+    elif isinstance(observation, ScanSummary):
+        message.scan.CopyFrom(pb.ScanSummary(
+            started_at=timestamp(observation.started_at), completed=list(observation.completed),
+            failed=list(observation.failed), observations=observation.observations,
         ))
     else:  # a new observation type must get a wire mapping before it can flow
         raise TypeError(f"no wire mapping for {type(observation).__name__}")

@@ -21,7 +21,7 @@ from headcount.macaddr import is_locally_administered, is_unicast  # noqa: F401 
 
 from .errors import InvalidMacError
 
-OBSERVATION_KINDS = ("arp", "snmp", "mdns", "dhcp", "host")
+OBSERVATION_KINDS = ("arp", "snmp", "mdns", "dhcp", "host", "scan")
 
 def normalize_mac(text: str) -> str:
     """aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF, aabb.ccdd.eeff or aabbccddeeff -> aa:bb:cc:dd:ee:ff."""

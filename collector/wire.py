@@ -23,8 +23,8 @@ from headcount.v1 import inventory_pb2 as pb
 from .errors import InvalidHelloError, InvalidMacError, InvalidObservationError
 from .identity import is_generic_name, is_pseudonym, normalise_name
 from .model import (AgentIdentity, Classification, Device, DeviceDetail, DeviceSighting, HistoryEntry, IngestOutcome,
-                    IngestStatus, NetworkIdentity, Observation, Rejection, SiteSummary, SwitchPortLocation, is_unicast,
-                    normalize_mac)
+                    IngestStatus, NetworkIdentity, Observation, Rejection, SiteSummary, SwitchPortLocation,
+                    format_timestamp, is_unicast, normalize_mac)
 
 MAX_NAME_LENGTH = 200   # agent ids and site names end up in tables and terminal columns
 # Bounds on what one observation may carry: generous for any real device, small
@@ -37,6 +37,7 @@ MAX_EVIDENCE_LENGTH = 500
 MAX_ADDRESSES = 64
 MAX_TXT_ENTRIES = 256
 MAX_HOST_INTERFACES = 1024
+MAX_SCANNERS = 64                  # names in one scan summary; an agent has a handful
 NAME_POLICIES = ("", "keep", "pseudonymise", "drop")
 AGENT_MODES = ("", "site", "endpoint")
 DHCP_SOURCES = ("", "client", "server")
@@ -104,6 +105,8 @@ def observation_from_message(message: pb.Observation, received_at: datetime) -> 
     except (ValueError, OverflowError) as exc:
         raise InvalidObservationError(f"{kind}: observed_at is not a usable time ({exc})") from exc
     body = getattr(message, kind)
+    if kind == "scan":
+        return _scan(body, observed_at)
     data = MessageToDict(body, preserving_proto_field_name=True)
     common = dict(kind=kind, observed_at=observed_at, scanner=_short(message.scanner, "scanner") or kind,
                   classification=_classification(message), name_policy=_name_policy(message.name_policy))
@@ -236,6 +239,40 @@ def _snmp(body: pb.SnmpDevice, data: dict[str, Any], common: dict[str, Any]) -> 
     data["mac"] = mac
     return Observation(**common, data=data, mac=mac, sighting=sighting, learned=tuple(learned),
                        refreshed=tuple(refreshed.values()))
+
+
+def _scan(body: pb.ScanSummary, observed_at: datetime) -> Observation:
+    """A completed scan (observed_at is when it finished): a poll to count, about no device.
+
+    Made by the agent's run loop, not by a scanner, so it is filed under
+    scanner "agent" whatever the message says; it names no one, so
+    classification and name policy do not apply.
+    """
+    try:
+        started_at = datetime_from(body.started_at)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidObservationError(f"scan.started_at is not a usable time ({exc})") from exc
+    if started_at is None:
+        raise InvalidObservationError("scan.started_at is missing; a scan summary must say when the scan began")
+    if started_at > observed_at:
+        raise InvalidObservationError(f"scan.started_at {format_timestamp(started_at)} is after the scan finished "
+                                      f"(observed_at {format_timestamp(observed_at)})")
+    names = {}
+    for field_name in ("completed", "failed"):
+        values = getattr(body, field_name)
+        if len(values) > MAX_SCANNERS:
+            raise InvalidObservationError(f"scan.{field_name}: {len(values)} scanner names; at most {MAX_SCANNERS}")
+        for name in values:
+            if not _TOKEN.fullmatch(name):
+                raise InvalidObservationError(f"scan.{field_name}: {_shown(name)} is not a scanner name (lower-case "
+                                              f"letters, digits and _, at most {MAX_TOKEN_LENGTH})")
+        names[field_name] = list(dict.fromkeys(values))
+    both = sorted(set(names["completed"]) & set(names["failed"]))
+    if both:
+        raise InvalidObservationError(f"scan.failed: {_shown(both[0])} is also in scan.completed")
+    data = {"started_at": format_timestamp(started_at), "completed": names["completed"], "failed": names["failed"],
+            "observations": body.observations}
+    return Observation(kind="scan", observed_at=observed_at, scanner="agent", data=data)
 
 
 # Interfaces that never carry the machine onto the school LAN (containers,

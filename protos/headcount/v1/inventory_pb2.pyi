@@ -63,7 +63,7 @@ class Heartbeat(_message.Message):
     def __init__(self, sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_sequence: _Optional[int] = ..., pending_batches: _Optional[int] = ...) -> None: ...
 
 class Observation(_message.Message):
-    __slots__ = ("observed_at", "scanner", "arp", "snmp", "mdns", "dhcp", "host", "classification", "name_policy")
+    __slots__ = ("observed_at", "scanner", "arp", "snmp", "mdns", "dhcp", "host", "scan", "classification", "name_policy")
     OBSERVED_AT_FIELD_NUMBER: _ClassVar[int]
     SCANNER_FIELD_NUMBER: _ClassVar[int]
     ARP_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +71,7 @@ class Observation(_message.Message):
     MDNS_FIELD_NUMBER: _ClassVar[int]
     DHCP_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
+    SCAN_FIELD_NUMBER: _ClassVar[int]
     CLASSIFICATION_FIELD_NUMBER: _ClassVar[int]
     NAME_POLICY_FIELD_NUMBER: _ClassVar[int]
     observed_at: _timestamp_pb2.Timestamp
@@ -80,9 +81,10 @@ class Observation(_message.Message):
     mdns: MdnsService
     dhcp: DhcpSighting
     host: HostFacts
+    scan: ScanSummary
     classification: Classification
     name_policy: str
-    def __init__(self, observed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scanner: _Optional[str] = ..., arp: _Optional[_Union[ArpSighting, _Mapping]] = ..., snmp: _Optional[_Union[SnmpDevice, _Mapping]] = ..., mdns: _Optional[_Union[MdnsService, _Mapping]] = ..., dhcp: _Optional[_Union[DhcpSighting, _Mapping]] = ..., host: _Optional[_Union[HostFacts, _Mapping]] = ..., classification: _Optional[_Union[Classification, _Mapping]] = ..., name_policy: _Optional[str] = ...) -> None: ...
+    def __init__(self, observed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scanner: _Optional[str] = ..., arp: _Optional[_Union[ArpSighting, _Mapping]] = ..., snmp: _Optional[_Union[SnmpDevice, _Mapping]] = ..., mdns: _Optional[_Union[MdnsService, _Mapping]] = ..., dhcp: _Optional[_Union[DhcpSighting, _Mapping]] = ..., host: _Optional[_Union[HostFacts, _Mapping]] = ..., scan: _Optional[_Union[ScanSummary, _Mapping]] = ..., classification: _Optional[_Union[Classification, _Mapping]] = ..., name_policy: _Optional[str] = ...) -> None: ...
 
 class Classification(_message.Message):
     __slots__ = ("device_class", "evidence")
@@ -423,6 +425,18 @@ class Battery(_message.Message):
     full_capacity: int
     cycle_count: int
     def __init__(self, present: _Optional[bool] = ..., percent: _Optional[int] = ..., design_capacity: _Optional[int] = ..., full_capacity: _Optional[int] = ..., cycle_count: _Optional[int] = ...) -> None: ...
+
+class ScanSummary(_message.Message):
+    __slots__ = ("started_at", "completed", "failed", "observations")
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    OBSERVATIONS_FIELD_NUMBER: _ClassVar[int]
+    started_at: _timestamp_pb2.Timestamp
+    completed: _containers.RepeatedScalarFieldContainer[str]
+    failed: _containers.RepeatedScalarFieldContainer[str]
+    observations: int
+    def __init__(self, started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed: _Optional[_Iterable[str]] = ..., failed: _Optional[_Iterable[str]] = ..., observations: _Optional[int] = ...) -> None: ...
 
 class CollectorMessage(_message.Message):
     __slots__ = ("welcome", "ack", "heartbeat_ack")

@@ -63,3 +63,18 @@ def test_json_shape_for_scan_output():
                    "observed_at": "2026-11-22T08:30:15.250000Z", "scanner": "arp",
                    "classification": None, "name_policy": ""}
     assert as_json(facts())["battery"]["cycle_count"] == 412
+
+
+def test_scan_summary_is_sent_as_a_scan_observed_when_the_scan_finished():
+    from headcount.agent.model import ScanSummary
+
+    started = datetime(2026, 11, 22, 8, 29, 50, tzinfo=timezone.utc)
+    summary = ScanSummary(started_at=started, finished_at=AT, completed=("arp", "hostfacts"), failed=("snmp",),
+                          observations=250)
+    message = wire.observation_message(summary)
+    assert message.WhichOneof("kind") == "scan" and message.scanner == "agent"
+    assert message.observed_at.ToDatetime(timezone.utc) == AT
+    assert message.scan.started_at.ToDatetime(timezone.utc) == started
+    assert (list(message.scan.completed), list(message.scan.failed), message.scan.observations) == (
+        ["arp", "hostfacts"], ["snmp"], 250)
+    assert not message.HasField("classification") and message.name_policy == ""

@@ -339,3 +339,50 @@ def test_merged_devices_and_site_counts_to_query_messages():
                                          classes=(("ipad", 2), ("unknown", 1))))
     assert (site.devices, site.stable_devices, site.randomised_devices, site.locally_administered) == (3, 1, 2, 4)
     assert [(c.device_class, c.devices) for c in site.classes] == [("ipad", 2), ("unknown", 1)]
+
+
+def scan(started_at=AT - timedelta(seconds=40), completed=("arp", "hostfacts"), failed=("snmp",),
+         observed_at=AT, **extra) -> pb.Observation:
+    body = pb.ScanSummary(completed=list(completed), failed=list(failed), observations=17)
+    if started_at is not None:
+        body.started_at.CopyFrom(stamp(started_at))
+    return pb.Observation(observed_at=stamp(observed_at), scanner="agent", scan=body, **extra)
+
+
+def test_a_scan_summary_is_a_poll_about_no_device():
+    observation = wire.observation_from_message(scan(), RECEIVED)
+    assert (observation.kind, observation.scanner, observation.mac, observation.observed_at) == (
+        "scan", "agent", "", AT)
+    assert observation.sighting is None and not observation.learned and not observation.host_sightings
+    assert observation.data == {"started_at": "2026-11-22T08:29:35.250000Z", "completed": ["arp", "hostfacts"],
+                                "failed": ["snmp"], "observations": 17}
+    # Classification and name policy are about devices and names; a summary has neither.
+    classified = wire.observation_from_message(
+        scan(classification=pb.Classification(device_class="ipad"), name_policy="keep"), RECEIVED)
+    assert classified.classification is None and classified.data == observation.data
+    # A scan that took no time is still a scan.
+    assert wire.observation_from_message(scan(started_at=AT), RECEIVED).data["started_at"] == wire.format_timestamp(AT)
+
+
+@pytest.mark.parametrize("message, fragment", [
+    (scan(started_at=None), "scan.started_at is missing"),
+    (scan(started_at=AT + timedelta(seconds=1)),
+     "scan.started_at 2026-11-22T08:30:16.250000Z is after the scan finished "
+     "(observed_at 2026-11-22T08:30:15.250000Z)"),
+    (scan(completed=["arp", "ARP!"]), "scan.completed: 'ARP!' is not a scanner name"),
+    (scan(failed=["x" * 33]), "scan.failed: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' is not a scanner name"),
+    (scan(failed=[""]), "scan.failed: '' is not a scanner name"),
+    (scan(completed=[f"s{i}" for i in range(65)]), "scan.completed: 65 scanner names; at most 64"),
+    (scan(completed=["arp"], failed=["arp"]), "scan.failed: 'arp' is also in scan.completed"),
+])
+def test_a_malformed_scan_summary_is_refused_naming_the_field(message, fragment):
+    with pytest.raises(InvalidObservationError) as caught:
+        wire.observation_from_message(message, RECEIVED)
+    assert fragment in str(caught.value)
+
+
+def test_a_bad_scan_summary_costs_only_itself():
+    batch = pb.Batch(sequence=4, observations=[arp(), scan(started_at=AT + timedelta(minutes=1)), scan()])
+    accepted, rejected = wire.observations_from_batch(batch, RECEIVED)
+    assert [o.kind for o in accepted] == ["arp", "scan"]
+    assert [(r.index, r.kind) for r in rejected] == [(1, "scan")] and "scan.started_at" in rejected[0].reason
