@@ -3,7 +3,10 @@
 It builds simulated schools in Linux network namespaces (agent/simlan.py),
 starts a real collector on loopback with its SQLite file, starts one real
 agent per school, waits for every agent's first scan to be stored, and prints
-the district inventory through the real query CLI. Everything it started is
+the district inventory through the real query CLI, then the district
+evaluation against the standards (by default the repository's example in
+standards/) through the real `headcount-collector evaluate` and `flags`
+commands. Everything it started is
 stopped by PID and every namespace is removed, on success, error or Ctrl-C.
 """
 
@@ -22,6 +25,13 @@ from pathlib import Path
 
 WAIT_FOR_FIRST_SCAN_S = 180.0
 
+# The repository's example standards, when the package runs from its source tree (an editable install).
+EXAMPLE_STANDARDS = Path(__file__).resolve().parents[1] / "standards"
+
+
+def _default_standards() -> str:
+    return str(EXAMPLE_STANDARDS) if EXAMPLE_STANDARDS.is_dir() else "none"
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schools", type=int, default=2, help="number of schools (default 2)")
@@ -33,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tag", type=_tag, metavar="TAG",
                         help="prefix for every namespace, bridge and veth it makes, 2-8 lower-case letters "
                              "or digits (default: random); lets scripts find and check what a run made")
+    parser.add_argument("--standards", metavar="DIR", default=_default_standards(),
+                        help="evaluate the district against these standards after the inventory; the schools' "
+                             "agents report the registry's school ids as their sites (default: the repository's "
+                             "example standards/ when present; 'none' skips the evaluation)")
 
 
 def _tag(text: str) -> str:
@@ -91,6 +105,17 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.schools <= 50 or not 1 <= args.hosts <= 250:
         print("headcount demo: --schools must be 1..50 and --hosts 1..250", file=sys.stderr)
         return 2
+    args.standards_path, args.standards_sites = None, ()
+    if args.standards and args.standards.lower() != "none":
+        from headcount.collector.errors import StandardsError
+        from headcount.collector.standards import load_standards
+        try:
+            standards = load_standards(Path(args.standards))
+        except StandardsError as exc:
+            print(f"headcount demo: {exc}", file=sys.stderr)
+            return 2
+        args.standards_path = Path(args.standards).resolve()
+        args.standards_sites = tuple(school.id for school in standards.schools)
 
     # SIGTERM (a supervisor) and SIGHUP (a closed terminal) clean up exactly like Ctrl-C.
     def interrupt(signum, frame):
@@ -136,11 +161,15 @@ def _run_district(args: argparse.Namespace) -> int:
             address = _wait_for_file(ready, collector, "the collector", 30)
             _say(f"collector listening on {address} (pid {collector.pid}), database {db}")
 
+            # With standards, each school's agent reports the registry's school id as its site (in order);
+            # schools beyond the registry keep their demo names (evaluate reports them as unassigned).
+            sites = getattr(args, "standards_sites", ())
             agents = []
-            for school in district.schools:
+            for index, school in enumerate(district.schools):
+                site = sites[index] if index < len(sites) else school.name
                 config_path = workdir / f"{school.name}.toml"
                 config_path.write_text(_agent_config(
-                    school.name, school.bridge, str(school.network), address, workdir / f"{school.name}-state"))
+                    site, school.bridge, str(school.network), address, workdir / f"{school.name}-state"))
                 status = workdir / f"{school.name}-status.json"
                 status.unlink(missing_ok=True)
                 log_file = open(workdir / f"{school.name}-agent.log", "ab")
@@ -152,7 +181,8 @@ def _run_district(args: argparse.Namespace) -> int:
                 )
                 stack.callback(_stop, agent)
                 agents.append((school, agent, status))
-                _say(f"agent for {school.name} started (pid {agent.pid})")
+                named = f"{school.name} (site {site})" if site != school.name else school.name
+                _say(f"agent for {named} started (pid {agent.pid})")
 
             _say("waiting for every agent's first scan to reach the collector ...")
             started = time.monotonic()
@@ -184,6 +214,14 @@ def _run_district(args: argparse.Namespace) -> int:
             stored = json.loads(subprocess.run([*query, "devices", "--collector", address, "--format", "json"],
                                                check=True, capture_output=True, text=True).stdout)
             _say(f"\n{len(stored)} devices stored for {expected} simulated hosts.")
+            standards_path = getattr(args, "standards_path", None)
+            if standards_path is not None:
+                collector_cli = [sys.executable, "-m", "headcount.collector"]
+                _say(f"\n$ headcount-collector evaluate --db {db} --standards {standards_path}")
+                subprocess.run([*collector_cli, "evaluate", "--db", str(db), "--standards", str(standards_path)],
+                               check=True)
+                _say(f"\n$ headcount-collector flags --db {db} --limit 5")
+                subprocess.run([*collector_cli, "flags", "--db", str(db), "--limit", "5"], check=True)
             if args.hold:
                 _say(f"\nThe district keeps running. Try:\n"
                      f"  headcount devices --collector {address} --format csv\n"

@@ -55,7 +55,12 @@ def test_demo_builds_a_district_reports_it_and_cleans_up(tmp_path, netns_allowed
     assert process.returncode == 0, output
     assert f"(tag {tag})" in output
     assert "40 devices stored for 40 simulated hosts" in output
-    assert re.search(r"school-1\s+20\b", output) and re.search(r"school-2\s+20\b", output)
+    # With the example standards (the default), the agents report the registry's first school ids as sites.
+    assert re.search(r"lincoln-elementary\s+20\b", output) and re.search(r"washington-elementary\s+20\b", output)
+    # Then the district evaluation against the example standards, and its flags.
+    assert "$ headcount-collector evaluate --db " in output
+    assert "uniformity score" in output and "Lincoln ES: score" in output and "Washington ES: score" in output
+    assert "$ headcount-collector flags --db " in output and "Open flags:" in output
     assert output.rstrip().endswith("is gone.")
     assert namespaces_with(tag) == []
     assert (tmp_path / "headcount.db").exists()   # --dir keeps the database
@@ -98,6 +103,24 @@ def test_demo_without_root_says_what_it_needs(monkeypatch, capsys):
     demo.add_arguments(parser)
     assert demo.run(parser.parse_args([])) == 2
     assert "needs root" in capsys.readouterr().err
+
+
+def test_demo_refuses_bad_standards_before_building_anything(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("headcount.agent.simlan.can_build", lambda: (True, ""))
+    monkeypatch.setattr("headcount.agent.simlan.SimDistrict",
+                        lambda *a, **k: pytest.fail("built a district despite bad standards"))
+    (tmp_path / "schools.toml").write_text("[[schools]]\nid = 3\n")
+    parser = argparse.ArgumentParser()
+    demo.add_arguments(parser)
+    assert demo.run(parser.parse_args(["--standards", str(tmp_path)])) == 2
+    assert "schools" in capsys.readouterr().err
+
+
+def test_demo_defaults_to_the_example_standards_and_none_turns_them_off():
+    parser = argparse.ArgumentParser()
+    demo.add_arguments(parser)
+    assert parser.parse_args([]).standards == str(demo.EXAMPLE_STANDARDS)
+    assert parser.parse_args(["--standards", "none"]).standards == "none"
 
 
 @pytest.mark.parametrize("tag", ["X", "toolongtag", "a-b", "1ab"])
