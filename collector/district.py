@@ -200,14 +200,14 @@ def missed_polls(polls: Sequence[str] | None, heard: datetime, last_seen_text: s
     return int((heard - last_seen) / scan_interval) if heard > last_seen else 0
 
 
-def _with_readings(device: DeviceState, snmp_health: str | None, host_facts: str | None) -> DeviceState:
-    """The device with what its SNMP polls and its endpoint agent say about its health."""
-    changes: dict[str, Any] = {}
+def _readings(snmp_health: str | None, host_facts: str | None) -> dict[str, Any]:
+    """DeviceState fields from what a device's SNMP polls and its endpoint agent say about its health."""
+    found: dict[str, Any] = {}
     polled = load_health(snmp_health) if snmp_health else None
     if polled is not None:
-        changes.update(uptime_samples=polled.uptime_samples, interface_errors=polled.interface_errors,
-                       printer_supplies=polled.printer_supplies, ups_battery_status=polled.ups_battery_status,
-                       ups_on_battery=polled.ups_on_battery)
+        found.update(uptime_samples=polled.uptime_samples, interface_errors=polled.interface_errors,
+                     printer_supplies=polled.printer_supplies, ups_battery_status=polled.ups_battery_status,
+                     ups_on_battery=polled.ups_on_battery)
     if host_facts:
         try:
             facts = json.loads(host_facts)
@@ -215,10 +215,10 @@ def _with_readings(device: DeviceState, snmp_health: str | None, host_facts: str
             facts = None
         reported = endpoint_readings(facts) if isinstance(facts, dict) else None
         if reported is not None:
-            changes.update(battery_design_capacity=reported.battery_design_capacity,
-                           battery_full_capacity=reported.battery_full_capacity, disk_used=reported.disk_used,
-                           disk_total=reported.disk_total, reboot_count_30d=reported.reboot_count_30d)
-    return dataclasses.replace(device, **changes) if changes else device
+            found.update(battery_design_capacity=reported.battery_design_capacity,
+                         battery_full_capacity=reported.battery_full_capacity, disk_used=reported.disk_used,
+                         disk_total=reported.disk_total, reboot_count_30d=reported.reboot_count_30d)
+    return found
 
 
 def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], calendar: SchoolCalendar,
@@ -290,10 +290,10 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
         if snmp_health or host_facts:
             minimum, end_of_life = rule or (None, False)
             first = parse(first_seen)
-            device = _with_readings(DeviceState(site, device_id, mac, device_class, infrastructure, parse(last_seen),
-                                                first, purchase_date=purchase, aue_date=aue, model=model,
-                                                firmware=version, minimum_firmware=minimum,
-                                                firmware_end_of_life=end_of_life), snmp_health, host_facts)
+            device = DeviceState(site, device_id, mac, device_class, infrastructure, parse(last_seen), first,
+                                 purchase_date=purchase, aue_date=aue, model=model, firmware=version,
+                                 minimum_firmware=minimum, firmware_end_of_life=end_of_life,
+                                 **_readings(snmp_health, host_facts))
             yield device_id, status, refurbish_flags(device, policy, now)
             continue
         rkey = (device_class, infrastructure, purchase, first_seen, aue, model if rule else None,
