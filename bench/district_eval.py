@@ -74,7 +74,7 @@ def health_histories(device_class: str, rng: random.Random, count: int = 24) -> 
     """Stored health histories of `count` devices of the class, polled every 15 minutes for three days up to NOW."""
     found = []
     for k in range(count):
-        pattern = k % 6     # 0-2 steady, 3 reboots every few days... 4 errors rising, 5 worn (supplies, battery)
+        pattern = k % 6     # 0-2 steady, 3 reboots every 20 hours, 4 errors rising, 5 worn (supplies, battery)
         reboot_every = timedelta(hours=20) if pattern == 3 else timedelta(days=400)
         boot = NOW - timedelta(days=rng.randrange(1, 300))
         errors = rng.randrange(0, 10_000)

@@ -213,24 +213,28 @@ async def assets_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _no_database(path: Path) -> bool:
+    """True (and said on stderr) when the database file is missing: reading commands never create one."""
+    if path.is_file():
+        return False
+    print(f"headcount-collector: {path}: no such database", file=sys.stderr)
+    return True
+
+
 async def evaluate_command(args: argparse.Namespace) -> int:
-    from .district import evaluate_district, evaluate_flags, flags_json, flags_text, report_json, report_text
+    from .district import evaluate_district, evaluate_flags, flag_run_json, flag_run_text, report_json, report_text
     standards = _load_standards(args.standards)
-    if not args.db.is_file():
-        print(f"headcount-collector: {args.db}: no such database", file=sys.stderr)
+    if _no_database(args.db):
         return 2
     now = args.now or utc_now()
-    store = await Store.open(args.db, retention_days=0)
-    try:
+    async with await Store.open(args.db, retention_days=0) as store:
         report, rows = await evaluate_district(store, standards, now)
         flags = await evaluate_flags(store, standards, now, rows=rows)
-    finally:
-        await store.close()
     if args.json:
-        print(json.dumps(dict(report_json(report), flags=flags_json(flags)), indent=2, sort_keys=True))
+        print(json.dumps(dict(report_json(report), flags=flag_run_json(flags)), indent=2, sort_keys=True))
     else:
         print(report_text(report))
-        print(flags_text(flags))
+        print(flag_run_text(flags))
     return 0
 
 
@@ -320,16 +324,12 @@ def _positive(text: str) -> int:
 
 async def flags_command(args: argparse.Namespace) -> int:
     from .reports import flags_json, flags_text
-    if not args.db.is_file():
-        print(f"headcount-collector: {args.db}: no such database", file=sys.stderr)
+    if _no_database(args.db):
         return 2
-    store = await Store.open(args.db, retention_days=0)
-    try:
+    async with await Store.open(args.db, retention_days=0) as store:
         found = await store.list_flags(include_cleared=args.include_cleared, site=args.site, kind=args.kind,
                                        limit=args.limit)
         counts = await store.count_open_flags()
-    finally:
-        await store.close()
     shown = dict(include_cleared=args.include_cleared, site=args.site, kind=args.kind, limit=args.limit)
     if args.json:
         print(json.dumps(flags_json(found, counts, **shown), indent=2, sort_keys=True))
@@ -340,17 +340,11 @@ async def flags_command(args: argparse.Namespace) -> int:
 
 async def trend_command(args: argparse.Namespace) -> int:
     from .reports import trend_json, trend_text
-    if not args.db.is_file():
-        print(f"headcount-collector: {args.db}: no such database", file=sys.stderr)
+    if _no_database(args.db):
         return 2
-    store = await Store.open(args.db, retention_days=0)
-    try:
-        if args.school is None:
-            found = await store.list_snapshots(scope="district", school_id="", limit=args.limit)
-        else:
-            found = await store.list_snapshots(scope="school", school_id=args.school, limit=args.limit)
-    finally:
-        await store.close()
+    scope = ("district", "") if args.school is None else ("school", args.school)
+    async with await Store.open(args.db, retention_days=0) as store:
+        found = await store.list_snapshots(scope=scope[0], school_id=scope[1], limit=args.limit)
     if args.json:
         print(json.dumps(trend_json(found, school_id=args.school), indent=2, sort_keys=True))
     else:

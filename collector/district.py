@@ -27,7 +27,7 @@ from .flags import (AGENT_KEY_PREFIX, KIND_AUE, MISSING, OFFLINE, UNKNOWN_AGENT_
 from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot, parse_timestamp
 from .standards import Standards
 from .store import Store
-from .uniformity import DistrictReport, InventoryDevice, RuleResult, ScoreParts, evaluate, evaluate_counts
+from .uniformity import DistrictReport, InventoryDevice, RuleResult, ScoreParts, evaluate_counts
 
 
 @dataclass(frozen=True)
@@ -428,14 +428,14 @@ async def evaluate_flags(store: Store, standards: Standards, now: datetime, *,
     return run
 
 
-def flags_json(run: FlagRun) -> dict[str, Any]:
+def flag_run_json(run: FlagRun) -> dict[str, Any]:
     return {"open_by_kind": dict(sorted(run.open_by_kind.items())), "open": sum(run.open_by_kind.values()),
             "raised": len(run.raised), "cleared": len(run.cleared),
             "first_raised": [{"site": site, "device_id": flag.device_id, "kind": flag.kind, "reason": flag.reason,
                               "evidence": list(flag.evidence)} for site, flag in run.raised[:FIRST_RAISED_SHOWN]]}
 
 
-def flags_text(run: FlagRun) -> str:
+def flag_run_text(run: FlagRun) -> str:
     total = sum(run.open_by_kind.values())
     lines = [f"Flags: {total:,} open, {len(run.raised):,} raised and {len(run.cleared):,} cleared in this run"]
     lines += [f"  {kind:<20} {count:,}" for kind, count in sorted(run.open_by_kind.items())]

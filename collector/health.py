@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 # Same tolerance as flags.BOOT_TIME_JITTER_SECONDS: two samples whose boot
 # times are this close date one boot.

@@ -12,40 +12,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from standards_edits import EXAMPLE, edit, line_of, problems
 
 from headcount.collector.calendar import SchoolCalendar
 from headcount.collector.errors import CollectorError, StandardsError
 from headcount.collector.standards import (END_DEVICE_CLASSES, INFRASTRUCTURE_CLASSES, Standards, StandardsHolder,
                                            Version, check_standards, dotted, load_standards, locate, parse_version)
 
-REPO = Path(__file__).resolve().parents[3]
-EXAMPLE = REPO / "standards"
 LOCATION = re.compile(r"^(?P<file>[^\n]+?\.toml):(?P<line>\d+): ")
-
-
-@pytest.fixture
-def district(tmp_path: Path) -> Path:
-    """A private copy of the example district, to break."""
-    return Path(shutil.copytree(EXAMPLE, tmp_path / "standards"))
-
-
-def edit(folder: Path, name: str, old: str, new: str) -> Path:
-    path = folder / name
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {name}: the example changed, update the test"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
-
-
-def line_of(path: Path, marker: str, nth: int = 1) -> int:
-    lines = [number for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if marker in text]
-    return lines[nth - 1]
-
-
-def problems(path: Path) -> list[str]:
-    standards, found = check_standards(path)
-    assert standards is None and found
-    return [str(problem) for problem in found]
 
 
 # ------------------------------------------------------------------------------------------ the example district

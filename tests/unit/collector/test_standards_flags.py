@@ -3,43 +3,16 @@ built-in ones, and every mistake is a problem naming its file, line and dotted f
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from datetime import date, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from standards_edits import EXAMPLE, edit, line_of, problems
 
 from headcount.collector.flags import DEFAULT_CLASS_POLICIES, ClassPolicy, FlagPolicy
 from headcount.collector.standards import (END_DEVICE_CLASSES, FLAG_CLASSES, INFRASTRUCTURE_CLASSES, ApprovedModel,
-                                           Standards, check_standards, load_standards)
-
-REPO = Path(__file__).resolve().parents[3]
-EXAMPLE = REPO / "standards"
-
-
-@pytest.fixture
-def district(tmp_path: Path) -> Path:
-    return Path(shutil.copytree(EXAMPLE, tmp_path / "standards"))
-
-
-def edit(folder: Path, name: str, old: str, new: str) -> Path:
-    path = folder / name
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {name}: the example changed, update the test"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
-
-
-def line_of(path: Path, marker: str) -> int:
-    return next(n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if marker in text)
-
-
-def problems(path: Path) -> list[str]:
-    standards, found = check_standards(path)
-    assert standards is None and found
-    return [str(problem) for problem in found]
+                                           Standards, load_standards)
 
 
 # ------------------------------------------------------------------------------------------ the example
