@@ -11,7 +11,8 @@ models and firmware around the standard, a few unapproved), last seen
 anywhere in the past 60 days. The rows go into the store through
 Store.bulk_load (executemany, one transaction per 100,000 devices): a
 benchmark set-up, not ingest. One asset-register row per ten student
-devices (purchase dates) goes through Store.import_assets, as an import
+devices (purchase dates) and a Google Admin row for every other Chromebook
+(AUE date, last console sync) go through Store.import_assets, as imports
 would.
 
 Every infrastructure device carries an SNMP health history (uptime and
@@ -47,7 +48,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from headcount.collector.assets import ASSET_REGISTER, AssetMatch, AssetRecord
+from headcount.collector.assets import ASSET_REGISTER, GOOGLE_ADMIN_CHROMEOS, AssetMatch, AssetRecord
 from headcount.collector.district import evaluate_district, evaluate_flags
 from headcount.collector.health import fold_health
 from headcount.collector.model import AgentIdentity, format_timestamp
@@ -149,6 +150,14 @@ def synthetic_rows(standards, per_school: int, seed: int = 6):
                     record = AssetRecord(ASSET_REGISTER, n + 2, serial=f"SN{device_id:08d}", macs=(mac,),
                                          model=model, os_version=os_version,
                                          purchase_date=date(2019 + device_id % 7, 8, 15), file="bench.csv")
+                    assets.append(AssetMatch(record, school.id, str(device_id), "serial"))
+                if cls == "chromebook" and n % 2 == 0:
+                    # Half the Chromebooks are in the Google Admin export: AUE date and last console sync.
+                    record = AssetRecord(GOOGLE_ADMIN_CHROMEOS, n + 2, serial=f"SN{device_id:08d}", macs=(mac,),
+                                         model=models[rng.randrange(len(models))],
+                                         aue_date=date(2025 + device_id % 6, 6, 1),
+                                         last_sync=NOW - timedelta(hours=rng.choice((2, 30, 400))),
+                                         file="chromeos.csv")
                     assets.append(AssetMatch(record, school.id, str(device_id), "serial"))
             if len(merged) >= LOAD_CHUNK:
                 yield merged, devices, network, assets, scans

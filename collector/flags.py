@@ -101,11 +101,14 @@ version strings are parsed once per distinct string (cached).
 from __future__ import annotations
 
 import functools
+import math
 import re
+from bisect import bisect_right
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from types import MappingProxyType
+from typing import Any
 
 from .calendar import SchoolCalendar
 
@@ -802,6 +805,31 @@ def _error_windows(samples: Sequence[tuple[datetime, float]], window_start: date
     return old_errors, old_seconds, new_errors, new_seconds
 
 
+def _steady_error_windows(samples: Sequence[tuple[datetime | float, float]], window_start: Any, middle: Any,
+                          now: Any) -> tuple[float, float, float, float] | None:
+    """_error_windows for the common case, counters that never went back: None when that is not the case.
+
+    Then a window's errors telescope to (its last count) - (the count before
+    its first pair), so two bisections replace the walk over every sample.
+    """
+    times = [moment for moment, _ in samples]
+    counts = [count for _, count in samples]
+    try:
+        if not (0 <= counts[0] and math.isfinite(sum(counts))) or times != sorted(times) or counts != sorted(counts):
+            return None
+    except TypeError:
+        return None      # junk: _error_windows says which
+    low, mid, high = bisect_right(times, window_start), bisect_right(times, middle), bisect_right(times, now)
+    sums = []
+    # The pair (i - 1, i) belongs to the window holding sample i's time.
+    for first, end in ((max(low, 1), mid), (max(mid, 1), high)):
+        if first < end:
+            sums += [float(counts[end - 1] - counts[first - 1]), _seconds(times[end - 1] - times[first - 1])]
+        else:
+            sums += [0.0, 0.0]
+    return sums[0], sums[1], sums[2], sums[3]
+
+
 def _seconds(span: timedelta | float) -> float:
     return span.total_seconds() if isinstance(span, timedelta) else float(span)
 
@@ -817,7 +845,9 @@ def _check_errors(device: DeviceState, rules: ClassPolicy, now: datetime, flags:
     if not isinstance(samples[0][0], datetime):
         bounds = tuple(bound.timestamp() for bound in bounds)    # the samples are dated in POSIX seconds
     try:
-        sums = _error_windows(samples, *bounds)
+        sums = _steady_error_windows(samples, *bounds)
+        if sums is None:
+            sums = _error_windows(samples, *bounds)
         if sums is None:
             ordered = sorted(samples, key=lambda sample: sample[0])
             sums = _error_windows(ordered, *bounds) if ordered != list(samples) else None

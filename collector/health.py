@@ -23,6 +23,7 @@ POSIX seconds (integers) to keep the stored JSON small.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping
@@ -41,8 +42,8 @@ MAX_SUPPLIES = 32                            # a printer lists a handful; a host
 class Readings:
     """What the refurbish rules read about one device's health (any field may be unknown)."""
 
-    uptime_samples: tuple[tuple[float, float], ...] = ()        # (sample time POSIX seconds, sysUpTime seconds)
-    interface_errors: tuple[tuple[float, float], ...] = ()      # (sample time POSIX seconds, in + out errors)
+    uptime_samples: tuple[tuple[int, int], ...] = ()            # (sample time POSIX seconds, sysUpTime seconds)
+    interface_errors: tuple[tuple[int, int], ...] = ()          # (sample time POSIX seconds, in + out errors)
     printer_supplies: tuple[tuple[str, float], ...] = ()        # (name, percent; negative: level unknown)
     ups_battery_status: str = ""                                # UPS-MIB: normal, low, depleted, unknown
     ups_on_battery: bool = False
@@ -120,9 +121,9 @@ def fold_health(stored: str | None, observed_at: datetime, data: Mapping[str, An
     moment = int(observed_at.timestamp())
     uptime, errors = poll_sample(data)
     if uptime is not None:
-        health["uptime"] = _fold_uptime(_pairs(health.get("uptime")), moment, uptime)
+        health["uptime"] = _columns(_fold_uptime(_pairs(health.get("uptime")), moment, uptime))
     if errors is not None:
-        health["errors"] = _fold_errors(_pairs(health.get("errors")), moment, errors)
+        health["errors"] = _columns(_fold_errors(_pairs(health.get("errors")), moment, errors))
     if "supplies" in data:
         health["supplies"] = poll_supplies(data)
     battery = data.get("ups_battery")
@@ -131,11 +132,18 @@ def fold_health(stored: str | None, observed_at: datetime, data: Mapping[str, An
     return json.dumps(health, separators=(",", ":"))
 
 
+# A series is stored as two columns, [[times...], [values...]]: read back, it becomes pairs with one zip in C,
+# where a list of pairs would cost a Python step per sample (a district has 100,000 polled devices).
+def _columns(pairs: list[list[int]]) -> list[list[int]]:
+    return [[moment for moment, _ in pairs], [value for _, value in pairs]]
+
+
 def _pairs(value: Any) -> list[list[int]]:
-    if not isinstance(value, list):
+    """A stored series as [time, value] pairs, keeping only whole-number pairs (anything else: a damaged row)."""
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(column, list) for column in value)):
         return []
-    return [pair for pair in value if isinstance(pair, list) and len(pair) == 2
-            and all(isinstance(x, int) and not isinstance(x, bool) for x in pair)]
+    return [[moment, count] for moment, count in zip(*value)
+            if type(moment) is int and type(count) is int]   # noqa: E721 - bool is not a sample
 
 
 def _fold_uptime(samples: list[list[int]], moment: int, uptime: int) -> list[list[int]]:
@@ -172,12 +180,20 @@ def _fold_errors(samples: list[list[int]], moment: int, total: int) -> list[list
     return [sample for sample in kept if sample[0] >= horizon][-ERROR_SAMPLES_KEPT:]
 
 
-def _samples(value: Any) -> tuple[tuple[float, float], ...]:
-    # The common case is read in one pass; anything odd (a hand-edited or damaged row) is read pair by pair.
+def _samples(value: Any) -> tuple[tuple[int, int], ...]:
+    """A stored series as (time, value) pairs; () for a damaged one."""
+    if not (isinstance(value, list) and len(value) == 2):
+        return ()
+    times, counts = value
+    if not (isinstance(times, list) and isinstance(counts, list) and len(times) == len(counts)):
+        return ()
     try:
-        return tuple((float(moment), float(count)) for moment, count in value)
-    except (TypeError, ValueError):
-        return tuple((float(pair[0]), float(pair[1])) for pair in _pairs(value))
+        numbers = math.isfinite(sum(times) + sum(counts))    # text raises; NaN and infinity are not finite
+    except TypeError:
+        numbers = False
+    if numbers:
+        return tuple(zip(times, counts))
+    return tuple((moment, count) for moment, count in _pairs(value))
 
 
 def load_health(stored: str | None) -> Readings | None:

@@ -780,9 +780,11 @@ class _Database:
         return [(sites[i], str(i), macs[i], serials.get(i)) for i in sorted(macs)]
 
     def network_last_seen(self) -> dict[tuple[str, str], datetime]:
-        """(site, device_id) -> when the network last saw any MAC of the device."""
+        """(site, device_id) -> when the network last saw any MAC of the device, for every device whose
+        management console has reported (an imported last_sync): the only ones "off the network" concerns."""
         return {(site, str(device_id)): parse_timestamp(seen) for site, device_id, seen in self.db.conn.execute(
-            "SELECT site, device_id, max(last_seen) FROM devices WHERE device_id IS NOT NULL GROUP BY device_id")}
+            "SELECT site, device_id, max(last_seen) FROM devices INDEXED BY idx_devices_device_id WHERE device_id IN"
+            " (SELECT device_id FROM assets WHERE last_sync > '') GROUP BY device_id")}
 
     def inventory_page(self, after: int, limit: int) -> tuple[list[InventoryRow], int | None]:
         """Merged devices with id > after, at most `limit`, in id order; and the key of the next page.
@@ -1052,10 +1054,11 @@ class _Database:
             "SELECT site, kind, count(*) FROM flags WHERE cleared_at IS NULL GROUP BY site, kind")}
 
     def stored_assets(self) -> list[tuple]:
-        """Every imported asset row: (site, device_id, source_format, model, aue_date, last_sync, file, line)."""
+        """Imported asset rows with an AUE date or a console sync (what assets.management_findings judges):
+        (site, device_id, source_format, model, aue_date, last_sync, file, line)."""
         return [tuple(row) for row in self.db.conn.execute(
             "SELECT site, CAST(device_id AS TEXT), source_format, model, aue_date, last_sync, file, line FROM assets"
-            " ORDER BY device_id, source_format")]
+            " WHERE aue_date > '' OR last_sync > '' ORDER BY device_id, source_format")]  # '' and NULL: none
 
     def count_observations(self) -> int:
         return self.db["observations"].count

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+
+import pytest
 from datetime import datetime, timedelta, timezone
 
 from headcount.collector.flags import (KIND_BATTERY, KIND_DISK, KIND_INTERFACE_ERRORS, KIND_PRINTER_SUPPLIES,
@@ -116,8 +118,11 @@ def test_ups_battery_low_on_mains_is_a_battery_flag_but_not_while_on_battery():
 
 def test_junk_stored_health_starts_afresh_and_loads_as_nothing():
     assert load_health("not json") is None and load_health("[1, 2]") is None and load_health(None) is None
-    assert json.loads(fold_health("{broken", T0, snmp_data(60)))["uptime"] == [[int(T0.timestamp()), 60]]
-    assert load_health('{"uptime": [[1, 2], [3, 4]]}').uptime_samples == ((1.0, 2.0), (3.0, 4.0))
+    # Stored as two columns, times and values.
+    assert json.loads(fold_health("{broken", T0, snmp_data(60)))["uptime"] == [[int(T0.timestamp())], [60]]
+    assert load_health('{"uptime": [[1, 3], [2, 4]]}').uptime_samples == ((1, 2), (3, 4))
+    # A damaged column keeps its whole-number pairs only.
+    assert load_health('{"uptime": [[1, 2, 5], [3, "x", true]]}').uptime_samples == ((1, 3),)
     hostile = json.dumps({"uptime": [[1, "x"], "y", [True, 3]], "errors": 5, "supplies": [["a", "b"]], "ups": [1]})
     readings = load_health(hostile)
     assert readings.uptime_samples == () and readings.interface_errors == () and readings.printer_supplies == ()
@@ -138,3 +143,26 @@ def test_endpoint_readings_take_the_fullest_disk_the_battery_and_reboots():
     assert sorted(f.kind for f in refurbish_flags(device, FlagPolicy(), T0)) == [KIND_BATTERY, KIND_DISK,
                                                                                    KIND_REBOOTS]
     assert endpoint_readings({"battery": {"present": False}, "disks": []}) is None
+
+
+def test_the_steady_counter_shortcut_gives_the_walks_sums():
+    from headcount.collector.flags import _error_windows, _steady_error_windows
+
+    rng = random.Random(11)
+    now = T0.timestamp()
+    compared = 0
+    for _ in range(2000):
+        moments = sorted(now - rng.randrange(0, 4 * 86_400) for _ in range(rng.randrange(1, 60)))
+        counts, total = [], rng.randrange(0, 1000)
+        for _ in moments:
+            total += rng.choice((0, 0, 1, 7, 300)) if rng.random() > 0.05 else -total    # a reset now and then
+            counts.append(total)
+        samples = tuple(zip(moments, counts))
+        bounds = (now - 2 * 86_400.0, now - 86_400.0, now)
+        steady = _steady_error_windows(samples, *bounds)
+        if steady is not None:
+            compared += 1
+            assert steady == pytest.approx(_error_windows(samples, *bounds))
+        else:
+            assert counts != sorted(counts)
+    assert compared > 500
