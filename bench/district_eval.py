@@ -49,7 +49,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from headcount.collector.assets import ASSET_REGISTER, GOOGLE_ADMIN_CHROMEOS, AssetMatch, AssetRecord
-from headcount.collector.district import evaluate_district, evaluate_flags
+from headcount.collector.district import evaluate
 from headcount.collector.health import fold_health
 from headcount.collector.model import AgentIdentity, format_timestamp
 from headcount.collector.standards import School, load_standards
@@ -181,23 +181,19 @@ async def build(path: Path, standards, per_school: int) -> int:
     return total
 
 
-async def evaluate_all(path: Path, standards, now: datetime) -> dict:
+async def evaluate_all(path: Path, standards, now: datetime, workers: int | None) -> dict:
     """One `headcount-collector evaluate` at `now`, step by step."""
     timings = {}
     async with await Store.open(path, retention_days=0) as store:
         gc.disable()
         try:
             start = time.perf_counter()
-            report, rows = await evaluate_district(store, standards, now)
-            timings["uniformity (read, check, save)"] = time.perf_counter() - start
-            mark = time.perf_counter()
-            run = await evaluate_flags(store, standards, now, rows=rows)
-            timings["flags (judge, advance, store)"] = time.perf_counter() - mark
+            report, run = await evaluate(store, standards, now, workers=workers)
             timings["total"] = time.perf_counter() - start
         finally:
             gc.enable()
-    return {"timings": timings, "devices": len(rows), "score": report.score.value, "flags": run.open_by_kind,
-            "raised": len(run.raised), "needs": len(report.needs) + sum(len(s.needs) for s in report.schools)}
+    return {"timings": timings, "devices": report.devices, "score": report.score.value, "flags": run.open_by_kind,
+            "raised": run.raised, "needs": len(report.needs) + sum(len(s.needs) for s in report.schools)}
 
 
 def size_on_disk(path: Path) -> int:
@@ -210,6 +206,7 @@ def main() -> int:
     parser.add_argument("--devices-per-school", type=int, default=1000)
     parser.add_argument("--db", type=Path, help="store file to build (default: a temporary file)")
     parser.add_argument("--keep", action="store_true", help="keep the store file")
+    parser.add_argument("--workers", type=int, help="processes for the evaluation (default: one per core)")
     args = parser.parse_args()
     standards = district(args.schools)
     path = args.db or Path(tempfile.mkdtemp(prefix="headcount-bench-")) / "district.db"
@@ -223,7 +220,7 @@ def main() -> int:
               f"(set-up, not timed): {path}")
         print(f"store size on disk: {size_on_disk(path) / 2**20:,.1f} MiB")
         for label, now in (("first evaluation", NOW), ("next evaluation, 15 min later", NOW + SCAN_INTERVAL)):
-            result = asyncio.run(evaluate_all(path, standards, now))
+            result = asyncio.run(evaluate_all(path, standards, now, args.workers))
             print(f"{label}:")
             for step, seconds in result["timings"].items():
                 print(f"  {step:<32} {seconds:6.2f} s")

@@ -148,6 +148,8 @@ def _add_evaluate_command(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--now", type=_moment, metavar="ISO",
                           help="the snapshot's date and time, ISO 8601 with a zone (default: now)")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument("--workers", type=_positive_workers, metavar="N",
+                          help="processes to share the schools over (default: one per CPU core, at most 8)")
 
 
 def _moment(text: str):
@@ -222,8 +224,18 @@ def _no_database(path: Path) -> bool:
     return True
 
 
+def _positive_workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes from 1 to 64, got {text!r}")
+    return value
+
+
 async def evaluate_command(args: argparse.Namespace) -> int:
-    from .district import evaluate_district, evaluate_flags, flag_run_json, flag_run_text, report_json, report_text
+    from .district import evaluate, flag_run_json, flag_run_text, report_json, report_text
     standards = _load_standards(args.standards)
     if _no_database(args.db):
         return 2
@@ -233,8 +245,7 @@ async def evaluate_command(args: argparse.Namespace) -> int:
     gc.disable()
     try:
         async with await Store.open(args.db, retention_days=0) as store:
-            report, rows = await evaluate_district(store, standards, now)
-            flags = await evaluate_flags(store, standards, now, rows=rows)
+            report, flags = await evaluate(store, standards, now, workers=args.workers)
     finally:
         gc.enable()
     if args.json:

@@ -7,11 +7,16 @@ and returns what it did, so __main__ only parses arguments and prints.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import heapq
 import json
+import multiprocessing
+import os
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from operator import itemgetter
@@ -24,9 +29,9 @@ from .health import endpoint_readings, load_health
 from .flags import (AGENT_KEY_PREFIX, KIND_AUE, MISSING, OFFLINE, UNKNOWN_AGENT_SILENT, AgentState, Condition,
                     DeviceState, Flag, FlagPolicy, RefurbishFlag, Status, advance_flags, agent_flag, agent_is_silent,
                     offline_status, refurbish_flags, status_condition)
-from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot, parse_timestamp
+from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot, format_timestamp, parse_timestamp
 from .standards import Standards
-from .store import Store
+from .store import FlagRows, ShardReader, Store, StoredFlags, flag_rows
 from .uniformity import DistrictReport, InventoryDevice, RuleResult, ScoreParts, evaluate_counts
 
 
@@ -329,9 +334,33 @@ class FlagRun:
     """What one evaluation did to the stored flags."""
 
     open_by_kind: dict[str, int]           # open after this run, by kind
-    raised: list[tuple[str, Flag]]         # (site, flag) newly raised in this run
-    cleared: list[tuple[str, Flag]]        # (site, flag) cleared in this run
-    still_open: list[tuple[str, Flag]]     # (site, flag) open before and after
+    raised: int                            # newly raised in this run
+    cleared: int                           # cleared in this run
+    first_raised: list[tuple[str, Flag]]   # (site, flag): the first FIRST_RAISED_SHOWN raised, by site and device
+
+
+def _shown_order(item: tuple[str, Flag]) -> tuple:
+    site, flag = item
+    device = flag.device_id
+    return (site, 0, int(device), flag.kind) if device.isdigit() else (site, 1, device, flag.kind)
+
+
+@dataclass(frozen=True)
+class FlagJudgement:
+    """One share of a district's flags after an evaluation: what to show and what to write."""
+
+    open_by_kind: Counter
+    raised: int
+    cleared: int
+    first_raised: list[tuple[str, Flag]]
+    rows: FlagRows
+
+    @staticmethod
+    def combined(shares: Sequence[FlagJudgement]) -> FlagRun:
+        first = sorted((item for share in shares for item in share.first_raised), key=_shown_order)
+        return FlagRun(dict(sum((share.open_by_kind for share in shares), Counter())),
+                       sum(share.raised for share in shares), sum(share.cleared for share in shares),
+                       first[:FIRST_RAISED_SHOWN])
 
 
 def _stored_matches(assets: Iterable[tuple]) -> list[AssetMatch]:
@@ -395,53 +424,177 @@ def flag_conditions(rows: list[tuple], agents: Mapping[str, AgentState], matches
     return conditions, unknown, sites
 
 
-async def evaluate_flags(store: Store, standards: Standards, now: datetime, *,
-                         policy: FlagPolicy | None = None, scan_interval: timedelta = SCAN_INTERVAL,
-                         rows: list[tuple] | None = None) -> FlagRun:
-    """Judge every device and agent at `now`, advance the stored flags, store the result in one transaction.
+def changed_flags(before: Iterable[Flag], still_open: Iterable[Flag], held: Collection[tuple[str, str]],
+                  now: datetime) -> list[Flag]:
+    """The flags of `still_open` whose stored row must be rewritten after an evaluation at `now`.
 
-    The thresholds are the standards' (Standards.flag_policy) unless `policy` is given.
+    `before` are the open flags as read, `held` the keys of those stored as
+    "held at the latest evaluation" (Store.flags_for_evaluation). A flag
+    that holds now and held then, with the same reason and evidence, is
+    already right in the store: a district's open flags mostly are.
     """
-    policy = policy or standards.flag_policy
-    if rows is None:
-        rows = await store.inventory_tuples()
-    agents = {site: AgentState(site, heard) for site, heard in (await store.agents_last_heard()).items()}
-    matches = _stored_matches(await store.stored_assets())
-    seen = await store.network_last_seen() if matches else {}
+    previous = {(flag.kind, flag.device_id, flag.raised_at): flag for flag in before}
+    found = []
+    for flag in still_open:
+        old = previous.get((flag.kind, flag.device_id, flag.raised_at))
+        # A flag that does not hold now keeps the last-present time it was read with; only the change from
+        # "held at the latest evaluation" (stored as NULL) to that explicit time needs writing.
+        if (old is None or old.reason != flag.reason or old.evidence != flag.evidence
+                or (flag.last_present_at == now) != ((flag.kind, flag.device_id) in held)):
+            found.append(flag)
+    return found
+
+
+def judge_flags(rows: list[tuple], agents: Mapping[str, AgentState], assets: Iterable[tuple],
+                network_last_seen: Mapping[tuple[str, str], datetime], polls: Mapping[str, Sequence[str]],
+                stored: StoredFlags, standards: Standards, policy: FlagPolicy, now: datetime,
+                scan_interval: timedelta) -> FlagJudgement:
+    """Every device's and agent's conditions at `now` (flag_conditions) advanced against the stored flags
+    (flags.advance_flags): the rows to write and what to report. No I/O: the callers read and write."""
     today = now.astimezone(policy.timezone).date() if policy.timezone is not None else now.date()
-    conditions, unknown, sites = flag_conditions(rows, agents, matches, seen, standards.calendar, policy, now,
-                                                 scan_interval, polls=await store.recent_polls(),
+    matches = _stored_matches(assets)
+    conditions, unknown, sites = flag_conditions(rows, agents, matches, network_last_seen if matches else {},
+                                                 standards.calendar, policy, now, scan_interval, polls=polls,
                                                  firmware=firmware_rules(standards, today))
-    open_rows, cleared_rows = await store.flags_for_evaluation(now - policy.cool_down)
+    open_rows, cleared_rows = stored.open, stored.recently_cleared
     for site, flag in (*open_rows, *cleared_rows):
         sites.setdefault(flag.device_id, site)
-    still_open, raised, cleared = advance_flags([flag for _, flag in open_rows], conditions, now, policy,
+    before = [flag for _, flag in open_rows]
+    still_open, raised, cleared = advance_flags(before, conditions, now, policy,
                                                 recently_cleared=[flag for _, flag in cleared_rows],
                                                 unknown_devices=unknown)
 
     def with_site(flags: list[Flag]) -> list[tuple[str, Flag]]:
         return [(sites.get(flag.device_id, ""), flag) for flag in flags]
 
-    run = FlagRun(dict(Counter(flag.kind for flag in (*still_open, *raised))), with_site(raised),
-                  with_site(cleared), with_site(still_open))
-    await store.apply_flags(run.raised, run.still_open, run.cleared)
-    return run
+    raised_with_site = with_site(raised)
+    changed = changed_flags(before, still_open, stored.held, now)
+    return FlagJudgement(Counter(flag.kind for flag in (*still_open, *raised)), len(raised), len(cleared),
+                         heapq.nsmallest(FIRST_RAISED_SHOWN, raised_with_site, key=_shown_order),
+                         flag_rows(raised_with_site, with_site(changed), with_site(cleared),
+                                   format_timestamp(now)))
+
+
+async def evaluate_flags(store: Store, standards: Standards, now: datetime, *,
+                         policy: FlagPolicy | None = None, scan_interval: timedelta = SCAN_INTERVAL,
+                         rows: list[tuple] | None = None) -> FlagRun:
+    """Judge every device and agent at `now`, advance the stored flags, store the result in one transaction.
+
+    The thresholds are the standards' (Standards.flag_policy) unless `policy`
+    is given. One process does it all; `evaluate` shares the same work out.
+    """
+    policy = policy or standards.flag_policy
+    if rows is None:
+        rows = await store.inventory_tuples()
+    agents = {site: AgentState(site, heard) for site, heard in (await store.agents_last_heard()).items()}
+    assets = await store.stored_assets()
+    seen = await store.network_last_seen() if assets else {}
+    judged = judge_flags(rows, agents, assets, seen, await store.recent_polls(),
+                         await store.flags_for_evaluation(now - policy.cool_down), standards, policy, now,
+                         scan_interval)
+    await store.write_flag_rows(judged.rows, now)
+    return FlagJudgement.combined([judged])
+
+
+# ---------------------------------------------------------------------------------------------- in parallel
+#
+# A district evaluation is a million devices' worth of Python work that splits
+# by school without remainder: a school's devices, agent, scans, assets and
+# flags concern no other school, and the uniformity counts add up. So
+# `evaluate` shares the schools out over the machine's cores, each share read
+# through its own connection (store.ShardReader) and judged on its own (one in
+# this process, the rest in worker processes), and writes the results itself,
+# in one transaction, as evaluate_district and evaluate_flags would.
+
+
+@dataclass(frozen=True)
+class ShardResult:
+    counts: Counter                 # uniformity counts (_COUNT_KEY) of the share's devices
+    devices: int
+    flags: FlagJudgement
+
+
+def evaluate_shard(path: Path, sites: Sequence[str], standards: Standards, policy: FlagPolicy, now: datetime,
+                   scan_interval: timedelta = SCAN_INTERVAL) -> ShardResult:
+    """Read and judge the devices, agents and flags of `sites` only (in any process: it opens its own reader)."""
+    with ShardReader(path, sites) as reader:
+        rows = reader.inventory_tuples()
+        agents = {site: AgentState(site, heard) for site, heard in reader.agents_last_heard().items()}
+        assets = reader.stored_assets()
+        seen = reader.network_last_seen() if assets else {}
+        polls = reader.recent_polls()
+        stored = reader.flags_for_evaluation(format_timestamp(now - policy.cool_down))
+    counts = Counter(map(_COUNT_KEY, rows))
+    return ShardResult(counts, len(rows), judge_flags(rows, agents, assets, seen, polls, stored, standards, policy,
+                                                      now, scan_interval))
+
+
+def share_sites(loads: Mapping[str, int], shares: int) -> list[list[str]]:
+    """The sites split into `shares` lists of about equal devices (largest first onto the lightest share)."""
+    found: list[list[str]] = [[] for _ in range(max(1, shares))]
+    weights = [0] * len(found)
+    for site, load in sorted(loads.items(), key=lambda item: (-item[1], item[0])):
+        lightest = weights.index(min(weights))
+        found[lightest].append(site)
+        weights[lightest] += load + 1
+    return found
+
+
+def default_workers() -> int:
+    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+                      MAX_WORKERS))
+
+
+MAX_WORKERS = 8
+
+
+async def evaluate(store: Store, standards: Standards, now: datetime, *, workers: int | None = None,
+                   policy: FlagPolicy | None = None, scan_interval: timedelta = SCAN_INTERVAL,
+                   save: bool = True) -> tuple[DistrictReport, FlagRun]:
+    """Uniformity and flags for the whole district at `now`, the work shared out over `workers` processes
+    (default: one per core): the same report, snapshots and flags as evaluate_district then evaluate_flags."""
+    policy = policy or standards.flag_policy
+    workers = workers or default_workers()
+    shares = [share for share in share_sites(await store.site_loads(), workers) if share] or [[]]
+    loop = asyncio.get_running_loop()
+    # This process judges the first share in a thread of its own while workers take the rest.
+    local = loop.run_in_executor(None, evaluate_shard, store.path, shares[0], standards, policy, now, scan_interval)
+    results: list[ShardResult]
+    if len(shares) > 1:
+        # spawn, not fork: this process runs threads (the store's, the event loop's executor).
+        with ProcessPoolExecutor(max_workers=len(shares) - 1, mp_context=multiprocessing.get_context("spawn")
+                                 ) as pool:
+            remote = [loop.run_in_executor(pool, evaluate_shard, store.path, share, standards, policy, now,
+                                           scan_interval) for share in shares[1:]]
+            results = list(await asyncio.gather(local, *remote))
+    else:
+        results = [await local]
+    counts: Counter = Counter()
+    for result in results:
+        counts.update(result.counts)
+    report = evaluate_counts(standards, counts, now=now)
+    if save:
+        await store.save_snapshots(snapshots_of(report))
+    await store.write_flag_rows(FlagRows([row for r in results for row in r.flags.rows.inserts],
+                                         [row for r in results for row in r.flags.rows.updates],
+                                         [row for r in results for row in r.flags.rows.clears]), now)
+    return report, FlagJudgement.combined([result.flags for result in results])
 
 
 def flag_run_json(run: FlagRun) -> dict[str, Any]:
     return {"open_by_kind": dict(sorted(run.open_by_kind.items())), "open": sum(run.open_by_kind.values()),
-            "raised": len(run.raised), "cleared": len(run.cleared),
+            "raised": run.raised, "cleared": run.cleared,
             "first_raised": [{"site": site, "device_id": flag.device_id, "kind": flag.kind, "reason": flag.reason,
-                              "evidence": list(flag.evidence)} for site, flag in run.raised[:FIRST_RAISED_SHOWN]]}
+                              "evidence": list(flag.evidence)} for site, flag in run.first_raised]}
 
 
 def flag_run_text(run: FlagRun) -> str:
     total = sum(run.open_by_kind.values())
-    lines = [f"Flags: {total:,} open, {len(run.raised):,} raised and {len(run.cleared):,} cleared in this run"]
+    lines = [f"Flags: {total:,} open, {run.raised:,} raised and {run.cleared:,} cleared in this run"]
     lines += [f"  {kind:<20} {count:,}" for kind, count in sorted(run.open_by_kind.items())]
-    if run.raised:
-        shown = run.raised[:FIRST_RAISED_SHOWN]
-        more = f" (first {len(shown)} of {len(run.raised):,})" if len(run.raised) > len(shown) else ""
+    if run.first_raised:
+        shown = run.first_raised
+        more = f" (first {len(shown)} of {run.raised:,})" if run.raised > len(shown) else ""
         lines.append(f"Newly raised{more}:")
         lines += [f"  {site or '-'}/{flag.device_id} {flag.kind}: {flag.reason}" for site, flag in shown]
     return "\n".join(lines)

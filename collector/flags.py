@@ -271,6 +271,11 @@ class FlagPolicy:
     def for_class(self, device_class: str) -> ClassPolicy:
         return self.classes.get(device_class, self.default)
 
+    def __reduce__(self) -> tuple:
+        # A mappingproxy does not pickle; the evaluation hands the policy to worker processes.
+        return (FlagPolicy, (dict(self.classes), self.default, self.agent_silent_after, self.hold_down,
+                             self.cool_down, self.min_duration, self.timezone))
+
 
 # ---------------------------------------------------------------- outputs
 

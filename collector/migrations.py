@@ -293,6 +293,30 @@ def create_scans_and_health(db) -> None:
     db.execute("ALTER TABLE network_devices ADD COLUMN health TEXT")
 
 
+@migrations(name="0007_flag_evaluations")
+def create_flag_evaluations(db) -> None:
+    # One row per flag evaluation (district.evaluate_flags). A flag whose
+    # condition held at the latest evaluation keeps last_present_at NULL, so an
+    # evaluation writes only the flags it changes, not every open flag: a
+    # district has hundreds of thousands open and most hold run after run.
+    # An explicit last_present_at is the last evaluation at which the
+    # condition held, once it stops holding (the hold-down counts from it).
+    db.execute(
+        """
+        CREATE TABLE flag_evaluations (
+            id INTEGER PRIMARY KEY,
+            evaluated_at TEXT NOT NULL,
+            open_flags INTEGER NOT NULL
+        )
+        """
+    )
+    # Make last_present_at nullable (SQLite cannot drop NOT NULL in place): copy it to a new column.
+    db.execute("ALTER TABLE flags ADD COLUMN last_present_at_new TEXT")
+    db.execute("UPDATE flags SET last_present_at_new = last_present_at")
+    db.execute("ALTER TABLE flags DROP COLUMN last_present_at")
+    db.execute("ALTER TABLE flags RENAME COLUMN last_present_at_new TO last_present_at")
+
+
 def apply_migrations(db) -> list[str]:
     """Apply what is pending; returns the names applied now (empty when the schema is current)."""
     pending = [migration.name for migration in migrations.pending(db)]

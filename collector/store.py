@@ -92,6 +92,48 @@ def _tuple_from_json(text: str) -> tuple[str, ...]:
     return tuple(json.loads(text))
 
 
+@dataclasses.dataclass(frozen=True)
+class StoredFlags:
+    """What an evaluation reads of the stored flags (Store.flags_for_evaluation)."""
+
+    open: list[tuple[str, Flag]]                # (site, flag) open now; last_present_at resolved
+    recently_cleared: list[tuple[str, Flag]]
+    held: set[tuple[str, str]]                  # (kind, device_id) of open flags that held at the latest evaluation
+    latest_evaluation: datetime | None
+
+
+@dataclasses.dataclass(frozen=True)
+class FlagRows:
+    """One evaluation's flag changes as the rows written (plain text: cheap to hand between processes)."""
+
+    inserts: list[tuple]
+    updates: list[tuple]
+    clears: list[tuple]
+
+
+def flag_rows(raised: Sequence[tuple[str, Flag]], still_open: Sequence[tuple[str, Flag]],
+              cleared: Sequence[tuple[str, Flag]], evaluated_at: str | None) -> FlagRows:
+    """The rows that store (site, flag) changes: raised flags inserted, `still_open` refreshed, cleared closed.
+
+    With `evaluated_at` (an evaluation at that time), a flag present then is
+    stored with last_present_at NULL, "held at the latest evaluation" (see
+    migration 0007); the caller passes in `still_open` only the open flags
+    whose stored row differs from that. An open flag is found by (site,
+    device_id, kind, raised_at) among the rows still open.
+    """
+    def present(flag: Flag) -> str | None:
+        text = format_timestamp(flag.last_present_at or flag.raised_at)
+        return None if text == evaluated_at else text
+
+    return FlagRows(
+        [(site, f.device_id, f.kind, f.reason, _json_list(tuple(f.evidence)), format_timestamp(f.raised_at),
+          present(f)) for site, f in raised],
+        [(f.reason, _json_list(tuple(f.evidence)), present(f), site, f.device_id, f.kind,
+          format_timestamp(f.raised_at)) for site, f in still_open],
+        [(format_timestamp(f.cleared_at), format_timestamp(f.last_present_at or f.raised_at), site, f.device_id,
+          f.kind, format_timestamp(f.raised_at)) for site, f in cleared if f.cleared_at is not None])
+
+
 class _Database:
     """The synchronous side: lives on, and is only ever called from, the store's worker thread."""
 
@@ -106,6 +148,11 @@ class _Database:
         # a commit must survive a power cut, not only a crash of this process.
         self.db.execute("PRAGMA synchronous = FULL")
         self.migrated_now = apply_migrations(self.db)
+        self.sharded = False
+
+    def _in_shard(self, column: str) -> str:
+        """An SQL condition keeping the rows of this connection's sites (ShardReader), or "" (every site)."""
+        return f" AND {column} IN (SELECT site FROM temp.shard_sites)" if self.sharded else ""
 
     def close(self) -> None:
         self.db.close()
@@ -784,7 +831,7 @@ class _Database:
         management console has reported (an imported last_sync): the only ones "off the network" concerns."""
         return {(site, str(device_id)): parse_timestamp(seen) for site, device_id, seen in self.db.conn.execute(
             "SELECT site, device_id, max(last_seen) FROM devices INDEXED BY idx_devices_device_id WHERE device_id IN"
-            " (SELECT device_id FROM assets WHERE last_sync > '') GROUP BY device_id")}
+            " (SELECT device_id FROM assets WHERE last_sync > ''" + self._in_shard("site") + ") GROUP BY device_id")}
 
     def inventory_page(self, after: int, limit: int) -> tuple[list[InventoryRow], int | None]:
         """Merged devices with id > after, at most `limit`, in id order; and the key of the next page.
@@ -853,16 +900,19 @@ class _Database:
         conn = self.db.conn
         network: dict[str, dict[str, tuple]] = {}       # mac -> site -> (model, firmware, class)
         for site, mac, model, firmware, cls, readings in conn.execute(
-                "SELECT site, mac, model, firmware, device_class, health FROM network_devices"):
+                "SELECT site, mac, model, firmware, device_class, health FROM network_devices WHERE 1"
+                + self._in_shard("site")):
             network.setdefault(mac, {})[site] = (model, firmware, cls, readings)
         facts: dict[tuple[str, str], str] = {}
         for site, mac, host_facts in conn.execute(
                 "SELECT k.site, k.mac, a.host_facts FROM device_keys AS k JOIN agents AS a ON a.agent_id = k.label"
-                " WHERE k.kind = 'host' AND a.host_facts IS NOT NULL ORDER BY k.site, k.mac, k.key"):
+                " WHERE k.kind = 'host' AND a.host_facts IS NOT NULL" + self._in_shard("k.site")
+                + " ORDER BY k.site, k.mac, k.key"):
             facts.setdefault((site, mac), host_facts)
         assets: dict[str, list[tuple]] = {}
         for row in conn.execute("SELECT device_id, source_format, model, os_version, purchase_date, aue_date,"
-                                " last_sync FROM assets ORDER BY device_id, source_format"):
+                                " last_sync FROM assets WHERE 1" + self._in_shard("site")
+                                + " ORDER BY device_id, source_format"):
             assets.setdefault(str(row[0]), []).append(row)
         found: list[tuple] = []
         append = found.append
@@ -873,7 +923,8 @@ class _Database:
         for device_id, site, merged_class, mac, first_seen, last_seen in conn.execute(
                 "SELECT CAST(m.id AS TEXT), m.site, m.device_class, d.mac, d.first_seen, d.last_seen"
                 " FROM devices AS d INDEXED BY idx_devices_device_id JOIN merged_devices AS m ON m.id = d.device_id"
-                " WHERE d.is_primary = 1 AND d.device_id IS NOT NULL ORDER BY d.device_id"):
+                " WHERE d.is_primary = 1 AND d.device_id IS NOT NULL" + self._in_shard("m.site")
+                + " ORDER BY d.device_id"):
             if device_id == previous:     # two primary MACs (never expected): the device once
                 continue
             previous = device_id
@@ -935,7 +986,7 @@ class _Database:
     def recent_polls(self, limit: int = MISSED_POLLS_COUNTED) -> dict[str, list[str]]:
         """site -> start times (stored text, oldest first) of its newest `limit` network polls (scans table)."""
         found: dict[str, list[str]] = {}
-        for (site,) in self.db.conn.execute("SELECT DISTINCT site FROM scans"):
+        for (site,) in self.db.conn.execute("SELECT DISTINCT site FROM scans WHERE 1" + self._in_shard("site")):
             starts = [started for (started,) in self.db.conn.execute(
                 "SELECT started_at FROM scans INDEXED BY idx_scans_site_poll_started"
                 " WHERE site = ? AND network_poll = 1 ORDER BY started_at DESC LIMIT ?", (site, limit))]
@@ -949,7 +1000,7 @@ class _Database:
     def agents_last_heard(self) -> dict[str, datetime]:
         """site -> when any of its agents was last heard (for agent-silent flags)."""
         return {site: parse_timestamp(seen) for site, seen in self.db.conn.execute(
-            "SELECT site, max(last_seen) FROM agents GROUP BY site")}
+            "SELECT site, max(last_seen) FROM agents WHERE 1" + self._in_shard("site") + " GROUP BY site")}
 
     def save_snapshots(self, snapshots: Sequence[UniformitySnapshot]) -> list[int]:
         with self.db.atomic():
@@ -983,43 +1034,65 @@ class _Database:
 
     # ---------------------------------------------------------------- flags
 
-    def flags_for_evaluation(self, cleared_since: str) -> tuple[list[tuple[str, Flag]], list[tuple[str, Flag]]]:
-        """(open flags, flags cleared at or after `cleared_since`), each as (site, Flag), oldest raise first."""
+    def flags_for_evaluation(self, cleared_since: str) -> StoredFlags:
+        """The open flags, the flags cleared at or after `cleared_since`, and which open ones held at the latest
+        evaluation (stored last_present_at NULL: see migration 0007). Oldest raise first."""
+        conn = self.db.conn
+        latest = next(conn.execute("SELECT evaluated_at FROM flag_evaluations ORDER BY id DESC LIMIT 1"), (None,))[0]
+        times: dict[str, datetime] = {}     # a run raises its flags at one time: parse each distinct text once
+
+        def when(text: str) -> datetime:
+            moment = times.get(text)
+            if moment is None:
+                moment = times[text] = parse_timestamp(text)
+            return moment
+
+        held: set[tuple[str, str]] = set()
+
         def read(where: str, params: Sequence[Any]) -> list[tuple[str, Flag]]:
-            return [(site, Flag(kind, device_id, reason, _tuple_from_json(evidence), parse_timestamp(raised),
-                                parse_timestamp(cleared) if cleared else None, parse_timestamp(present)))
-                    for site, device_id, kind, reason, evidence, raised, cleared, present in self.db.conn.execute(
-                        "SELECT site, device_id, kind, reason, evidence, raised_at, cleared_at, last_present_at"
-                        f" FROM flags WHERE {where} ORDER BY raised_at, id", params)]
-        return read("cleared_at IS NULL", ()), read("cleared_at >= ?", (cleared_since,))
+            found = []
+            for site, device_id, kind, reason, evidence, raised, cleared, present in conn.execute(
+                    "SELECT site, device_id, kind, reason, evidence, raised_at, cleared_at, last_present_at"
+                    f" FROM flags WHERE {where}{self._in_shard('site')} ORDER BY raised_at, id", params):
+                if present is None and cleared is None:
+                    held.add((kind, device_id))
+                    present = latest or raised
+                found.append((site, Flag(kind, device_id, reason, _tuple_from_json(evidence), when(raised),
+                                         when(cleared) if cleared else None, when(present) if present else None)))
+            return found
+        return StoredFlags(read("cleared_at IS NULL", ()), read("cleared_at >= ?", (cleared_since,)), held,
+                           when(latest) if latest else None)
 
     def apply_flags(self, raised: Sequence[tuple[str, Flag]], still_open: Sequence[tuple[str, Flag]],
-                    cleared: Sequence[tuple[str, Flag]]) -> None:
-        """One evaluation's flag changes in one transaction: insert the raised, refresh the open, close the cleared.
+                    cleared: Sequence[tuple[str, Flag]], evaluated_at: str | None) -> None:
+        """One evaluation's flag changes in one transaction: see flag_rows and write_flag_rows."""
+        self.write_flag_rows(flag_rows(raised, still_open, cleared, evaluated_at), evaluated_at)
 
-        An open flag is found by (site, device_id, kind, raised_at) among the
-        rows still open.
-        """
-        def present(flag: Flag) -> str:
-            return format_timestamp(flag.last_present_at or flag.raised_at)
-
+    def write_flag_rows(self, rows: FlagRows, evaluated_at: str | None) -> None:
+        """Insert the raised, refresh the open given, close the cleared, in one transaction; with
+        `evaluated_at`, record the evaluation (flag_evaluations)."""
         with self.db.atomic():
             conn = self.db.conn
             conn.executemany(
                 "INSERT INTO flags (site, device_id, kind, reason, evidence, raised_at, cleared_at, last_present_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
-                [(site, f.device_id, f.kind, f.reason, _json_list(tuple(f.evidence)), format_timestamp(f.raised_at),
-                  present(f)) for site, f in raised])
+                " VALUES (?, ?, ?, ?, ?, ?, NULL, ?)", rows.inserts)
             conn.executemany(
                 "UPDATE flags SET reason = ?, evidence = ?, last_present_at = ? WHERE site = ? AND device_id = ?"
-                " AND kind = ? AND raised_at = ? AND cleared_at IS NULL",
-                [(f.reason, _json_list(tuple(f.evidence)), present(f), site, f.device_id, f.kind,
-                  format_timestamp(f.raised_at)) for site, f in still_open])
+                " AND kind = ? AND raised_at = ? AND cleared_at IS NULL", rows.updates)
             conn.executemany(
-                "UPDATE flags SET cleared_at = ? WHERE site = ? AND device_id = ? AND kind = ? AND raised_at = ?"
-                " AND cleared_at IS NULL",
-                [(format_timestamp(f.cleared_at), site, f.device_id, f.kind, format_timestamp(f.raised_at))
-                 for site, f in cleared if f.cleared_at is not None])
+                "UPDATE flags SET cleared_at = ?, last_present_at = ? WHERE site = ? AND device_id = ? AND kind = ?"
+                " AND raised_at = ? AND cleared_at IS NULL", rows.clears)
+            if evaluated_at is not None:
+                conn.execute("INSERT INTO flag_evaluations (evaluated_at, open_flags) VALUES (?,"
+                             " (SELECT count(*) FROM flags WHERE cleared_at IS NULL))", (evaluated_at,))
+
+    def site_loads(self) -> dict[str, int]:
+        """Every site the evaluation concerns (devices, agents, scans, assets, flags) -> its merged devices."""
+        found = {site: 0 for (site,) in self.db.conn.execute(
+            "SELECT site FROM agents UNION SELECT site FROM scans UNION SELECT site FROM assets"
+            " UNION SELECT site FROM flags")}
+        found.update(self.db.conn.execute("SELECT site, count(*) FROM merged_devices GROUP BY site"))
+        return found
 
     def list_flags(self, include_cleared: bool, site: str | None, kind: str | None, limit: int,
                    ) -> list[tuple[str, str, Flag]]:
@@ -1037,7 +1110,9 @@ class _Database:
         # The MAC is looked up per flag shown (LIMIT first): a district's flags may number in the hundred thousands.
         rows = self.db.conn.execute(
             f"""
-            SELECT f.site, f.device_id, f.kind, f.reason, f.evidence, f.raised_at, f.cleared_at, f.last_present_at,
+            SELECT f.site, f.device_id, f.kind, f.reason, f.evidence, f.raised_at, f.cleared_at,
+                   coalesce(f.last_present_at,
+                            (SELECT evaluated_at FROM flag_evaluations ORDER BY id DESC LIMIT 1), f.raised_at),
                    (SELECT d.mac FROM devices AS d INDEXED BY idx_devices_device_id
                      WHERE f.device_id GLOB '[0-9]*' AND d.device_id = CAST(f.device_id AS INTEGER)
                      ORDER BY d.is_primary DESC, d.last_seen DESC LIMIT 1)
@@ -1058,7 +1133,8 @@ class _Database:
         (site, device_id, source_format, model, aue_date, last_sync, file, line)."""
         return [tuple(row) for row in self.db.conn.execute(
             "SELECT site, CAST(device_id AS TEXT), source_format, model, aue_date, last_sync, file, line FROM assets"
-            " WHERE aue_date > '' OR last_sync > '' ORDER BY device_id, source_format")]  # '' and NULL: none
+            " WHERE (aue_date > '' OR last_sync > '')" + self._in_shard("site")   # '' and NULL: none
+            + " ORDER BY device_id, source_format")]
 
     def count_observations(self) -> int:
         return self.db["observations"].count
@@ -1068,6 +1144,30 @@ class _Database:
 
     def journal_mode(self) -> str:
         return self.db.journal_mode
+
+
+class ShardReader(_Database):
+    """A read connection of its own that sees only some sites: one share of a district evaluation.
+
+    The evaluation reads through these in parallel (a thread and worker
+    processes, district.evaluate); every read it makes keeps to the reader's
+    sites, and it writes nothing here (the Store writes the results).
+    """
+
+    def __init__(self, path: Path, sites: Sequence[str]):   # noqa: super().__init__ would migrate: not a reader's job
+        self.path = path
+        self.db = sqlite_utils.Database(path)
+        self.db.execute("PRAGMA busy_timeout = 5000")
+        self.migrated_now = []
+        self.sharded = True
+        self.db.execute("CREATE TEMP TABLE shard_sites (site TEXT PRIMARY KEY)")
+        self.db.conn.executemany("INSERT INTO temp.shard_sites (site) VALUES (?)", [(site,) for site in sites])
+
+    def __enter__(self) -> ShardReader:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
 
 
 def _device_from_row(row: dict[str, Any], merged: dict[str, Any] | None = None) -> Device:
@@ -1320,16 +1420,26 @@ class Store:
         """Stored snapshots, newest first."""
         return await self._run(self._database.list_snapshots, scope, school_id, limit)
 
-    async def flags_for_evaluation(self, cleared_since: datetime
-                                   ) -> tuple[list[tuple[str, Flag]], list[tuple[str, Flag]]]:
-        """(open flags, flags cleared at or after `cleared_since`), each as (site, Flag): the input of
-        flags.advance_flags (open_flags, recently_cleared)."""
+    async def flags_for_evaluation(self, cleared_since: datetime) -> StoredFlags:
+        """The open flags and those cleared at or after `cleared_since`, each as (site, Flag): the input of
+        flags.advance_flags (open_flags, recently_cleared); see StoredFlags."""
         return await self._run(self._database.flags_for_evaluation, format_timestamp(cleared_since))
 
     async def apply_flags(self, raised: Sequence[tuple[str, Flag]], still_open: Sequence[tuple[str, Flag]],
-                          cleared: Sequence[tuple[str, Flag]]) -> None:
-        """Store one flags.advance_flags result, each flag with its site, in one transaction."""
-        await self._run(self._database.apply_flags, tuple(raised), tuple(still_open), tuple(cleared))
+                          cleared: Sequence[tuple[str, Flag]], *, evaluated_at: datetime | None = None) -> None:
+        """Store one flags.advance_flags result, each flag with its site, in one transaction.
+
+        With `evaluated_at`, the evaluation is recorded and `still_open` need
+        hold only the open flags that changed: see _Database.apply_flags."""
+        await self._run(self._database.apply_flags, tuple(raised), tuple(still_open), tuple(cleared),
+                        format_timestamp(evaluated_at) if evaluated_at is not None else None)
+
+    async def write_flag_rows(self, rows: FlagRows, evaluated_at: datetime) -> None:
+        """Store flag changes already shaped as rows (flag_rows), recording the evaluation at `evaluated_at`."""
+        await self._run(self._database.write_flag_rows, rows, format_timestamp(evaluated_at))
+
+    async def site_loads(self) -> dict[str, int]:
+        return await self._run(self._database.site_loads)
 
     async def list_flags(self, *, include_cleared: bool = False, site: str | None = None, kind: str | None = None,
                          limit: int = 100) -> list[tuple[str, str, Flag]]:

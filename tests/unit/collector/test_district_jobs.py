@@ -78,8 +78,8 @@ def test_migration_0004_adds_assets_and_snapshots(tmp_path):
         async with await Store.open(path) as store:
             return await store.applied_migrations()
 
-    assert run(scenario())[-3:] == ["0004_assets_and_uniformity_snapshots", "0005_flags",
-                                     "0006_scans_and_device_health"]
+    assert run(scenario())[-4:] == ["0004_assets_and_uniformity_snapshots", "0005_flags",
+                                     "0006_scans_and_device_health", "0007_flag_evaluations"]
     tables = {name for (name,) in rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"assets", "uniformity_snapshots"} <= tables
 
@@ -406,8 +406,9 @@ def evaluate_json(path: Path, now: str) -> dict:
 
 
 def stored_flags(path: Path, kind: str) -> list[tuple]:
-    return rows(path, "SELECT device_id, raised_at, cleared_at, last_present_at FROM flags WHERE kind = ?"
-                      " ORDER BY id", kind)
+    """(device_id, raised_at, cleared_at, last present): a NULL last_present_at is the latest evaluation's time."""
+    return rows(path, "SELECT device_id, raised_at, cleared_at, coalesce(last_present_at, (SELECT evaluated_at"
+                      " FROM flag_evaluations ORDER BY id DESC LIMIT 1)) FROM flags WHERE kind = ? ORDER BY id", kind)
 
 
 def test_evaluate_keeps_flags_raised_held_while_the_agent_is_silent_and_cleared_after_the_hold_down(tmp_path):
@@ -440,6 +441,10 @@ def test_evaluate_keeps_flags_raised_held_while_the_agent_is_silent_and_cleared_
     assert "Flags: 1 open, 0 raised and 0 cleared in this run" in done.stdout and "missing" in done.stdout
     assert stored_flags(path, "missing") == [(device, "2026-12-11T09:10:00.000000Z", None,
                                                "2026-12-11T09:20:00.000000Z")]
+    # The unchanged flag was not rewritten: its row still says "held at the latest evaluation".
+    assert rows(path, "SELECT last_present_at FROM flags WHERE kind = 'missing'") == [(None,)]
+    assert [at for (at,) in rows(path, "SELECT evaluated_at FROM flag_evaluations ORDER BY id")] == [
+        "2026-12-11T09:10:00.000000Z", "2026-12-11T09:20:00.000000Z"]
 
     # Noon: the agent has been silent for 3 hours. Its devices are unknown: the missing flag is held, not
     # cleared, and the agent is flagged instead.
