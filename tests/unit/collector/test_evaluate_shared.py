@@ -1,0 +1,74 @@
+"""`district.evaluate` shares the schools over worker processes: it must give what one process gives.
+
+Two copies of one real store (the benchmark's synthetic district, small:
+every flag kind, health histories, scans, asset and console imports) are
+evaluated three times each, one with evaluate(workers=3) (two spawned
+processes and a thread), one with evaluate_district then evaluate_flags in
+this process. Reports, flag runs, snapshots and every stored flag row must
+be the same.
+"""
+
+import asyncio
+import importlib.util
+import shutil
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+from headcount.collector.district import (evaluate, evaluate_district, evaluate_flags, flag_run_json, report_json,
+                                          share_sites)
+from headcount.collector.store import Store
+
+BENCH = Path(__file__).resolve().parents[3] / "bench" / "district_eval.py"
+
+
+def bench_module():
+    spec = importlib.util.spec_from_file_location("district_eval_for_tests", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def stored(path: Path) -> dict[str, list[tuple]]:
+    with sqlite3.connect(path) as conn:
+        return {
+            "flags": sorted(conn.execute("SELECT site, device_id, kind, reason, evidence, raised_at, cleared_at,"
+                                         " last_present_at FROM flags"), key=repr),
+            "snapshots": sorted(conn.execute("SELECT taken_at, scope, school_id, score, parts, rules, strengths,"
+                                             " needs FROM uniformity_snapshots"), key=repr),
+            "evaluations": list(conn.execute("SELECT evaluated_at, open_flags FROM flag_evaluations ORDER BY id")),
+        }
+
+
+def test_shared_out_evaluation_equals_one_process(tmp_path):
+    bench = bench_module()
+    standards = bench.district(7)
+    shared, single = tmp_path / "shared.db", tmp_path / "single.db"
+    asyncio.run(bench.build(shared, standards, 90))
+    shutil.copy(shared, single)
+
+    async def both(now):
+        async with await Store.open(shared, retention_days=0) as store:
+            report_a, run_a = await evaluate(store, standards, now, workers=3)
+        async with await Store.open(single, retention_days=0) as store:
+            report_b, rows = await evaluate_district(store, standards, now)
+            run_b = await evaluate_flags(store, standards, now, rows=rows)
+        return (report_json(report_a), flag_run_json(run_a)), (report_json(report_b), flag_run_json(run_b))
+
+    runs = []
+    for later in (timedelta(0), timedelta(minutes=15), timedelta(days=1, hours=2)):
+        a, b = asyncio.run(both(bench.NOW + later))
+        assert a == b
+        runs.append(a[1])
+    assert stored(shared) == stored(single)
+    # The comparison means something only if the district raised, kept and cleared flags of many kinds.
+    assert runs[0]["raised"] > 100 and len(runs[0]["open_by_kind"]) >= 6
+    assert runs[1]["raised"] == 0 and runs[1]["open"] == runs[0]["open"]
+    assert runs[2]["cleared"] > 0 or runs[2]["raised"] > 0
+
+
+def test_sites_are_shared_by_their_devices():
+    shares = share_sites({"a": 900, "b": 500, "c": 400, "d": 0, "e": 10}, 2)
+    assert sorted(site for share in shares for site in share) == ["a", "b", "c", "d", "e"]
+    assert shares == [["a", "e"], ["b", "c", "d"]]     # 911 and 903 devices (each site counts one more)
+    assert share_sites({"a": 1}, 3) == [["a"], [], []]
