@@ -824,6 +824,8 @@ def _unknown_school(record: AssetRecord, schools: Mapping[str, str]) -> UnknownS
 
 
 _CLOCK_SKEW = timedelta(days=1)
+# A console sync this recent while the network has not seen the device for as long: off the network.
+OFF_NETWORK_AFTER_DAYS = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -839,7 +841,7 @@ class Finding:
 def management_findings(matched: Iterable[AssetMatch],
                         network_last_seen: Mapping[tuple[str, str], datetime],
                         now: datetime, aue_warning_days: int = 180, *,
-                        recent_days: int = 14) -> list[Finding]:
+                        recent_days: int = OFF_NETWORK_AFTER_DAYS) -> list[Finding]:
     """Refurbish-or-replace findings from AUE dates, and "off the network" findings.
 
     A ChromeOS device whose AUE date has passed, or falls within

@@ -18,12 +18,12 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from .assets import AssetMatch, AssetRecord, ImportFile, MatchReport, management_findings, match_assets, read_import
+from .assets import OFF_NETWORK_AFTER_DAYS, AssetMatch, AssetRecord, ImportFile, MatchReport, management_findings, match_assets, read_import
 from .calendar import SchoolCalendar
 from .health import endpoint_readings, load_health
 from .flags import (AGENT_KEY_PREFIX, KIND_AUE, MISSING, OFFLINE, UNKNOWN_AGENT_SILENT, AgentState, Condition,
@@ -445,6 +445,15 @@ def changed_flags(before: Iterable[Flag], still_open: Iterable[Flag], held: Coll
     return found
 
 
+def asset_bounds(policy: FlagPolicy, now: datetime) -> tuple[str, str, str]:
+    """(aue_until, synced_since, seen_before) for Store.stored_assets: the bounds of the console rows that can
+    give a management finding at `now` (an AUE passed or near; a recent sync of a device the network lost)."""
+    today = now.astimezone(timezone.utc).date()
+    warning = policy.for_class("chromebook").aue_warning_days
+    recent = format_timestamp(now - timedelta(days=OFF_NETWORK_AFTER_DAYS))
+    return (today + timedelta(days=warning)).isoformat(), recent, recent
+
+
 def judge_flags(rows: list[tuple], agents: Mapping[str, AgentState], assets: Iterable[tuple],
                 network_last_seen: Mapping[tuple[str, str], datetime], polls: Mapping[str, Sequence[str]],
                 stored: StoredFlags, standards: Standards, policy: FlagPolicy, now: datetime,
@@ -487,8 +496,9 @@ async def evaluate_flags(store: Store, standards: Standards, now: datetime, *,
     if rows is None:
         rows = await store.inventory_tuples()
     agents = {site: AgentState(site, heard) for site, heard in (await store.agents_last_heard()).items()}
-    assets = await store.stored_assets()
-    seen = await store.network_last_seen() if assets else {}
+    bounds = asset_bounds(policy, now)
+    assets = await store.stored_assets(*bounds)
+    seen = await store.network_last_seen(bounds[1]) if assets else {}
     judged = judge_flags(rows, agents, assets, seen, await store.recent_polls(),
                          await store.flags_for_evaluation(now - policy.cool_down), standards, policy, now,
                          scan_interval)
@@ -520,8 +530,9 @@ def evaluate_shard(path: Path, sites: Sequence[str], standards: Standards, polic
     with ShardReader(path, sites) as reader:
         rows = reader.inventory_tuples()
         agents = {site: AgentState(site, heard) for site, heard in reader.agents_last_heard().items()}
-        assets = reader.stored_assets()
-        seen = reader.network_last_seen() if assets else {}
+        bounds = asset_bounds(policy, now)
+        assets = reader.stored_assets(*bounds)
+        seen = reader.network_last_seen(bounds[1]) if assets else {}
         polls = reader.recent_polls()
         stored = reader.flags_for_evaluation(format_timestamp(now - policy.cool_down))
     counts = Counter(map(_COUNT_KEY, rows))

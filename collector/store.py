@@ -826,12 +826,14 @@ class _Database:
             serials.setdefault(device_id, serial)
         return [(sites[i], str(i), macs[i], serials.get(i)) for i in sorted(macs)]
 
-    def network_last_seen(self) -> dict[tuple[str, str], datetime]:
+    def network_last_seen(self, synced_since: str = "") -> dict[tuple[str, str], datetime]:
         """(site, device_id) -> when the network last saw any MAC of the device, for every device whose
-        management console has reported (an imported last_sync): the only ones "off the network" concerns."""
+        management console has reported (an imported last_sync after `synced_since`): the only ones "off the
+        network" concerns."""
         return {(site, str(device_id)): parse_timestamp(seen) for site, device_id, seen in self.db.conn.execute(
             "SELECT site, device_id, max(last_seen) FROM devices INDEXED BY idx_devices_device_id WHERE device_id IN"
-            " (SELECT device_id FROM assets WHERE last_sync > ''" + self._in_shard("site") + ") GROUP BY device_id")}
+            " (SELECT device_id FROM assets WHERE last_sync > '' AND last_sync >= ?" + self._in_shard("site")
+            + ") GROUP BY device_id", (synced_since,))}
 
     def inventory_page(self, after: int, limit: int) -> tuple[list[InventoryRow], int | None]:
         """Merged devices with id > after, at most `limit`, in id order; and the key of the next page.
@@ -1128,13 +1130,27 @@ class _Database:
         return {(site, kind): count for site, kind, count in self.db.conn.execute(
             "SELECT site, kind, count(*) FROM flags WHERE cleared_at IS NULL GROUP BY site, kind")}
 
-    def stored_assets(self) -> list[tuple]:
+    def stored_assets(self, aue_until: str | None = None, synced_since: str | None = None,
+                      seen_before: str | None = None) -> list[tuple]:
         """Imported asset rows with an AUE date or a console sync (what assets.management_findings judges):
-        (site, device_id, source_format, model, aue_date, last_sync, file, line)."""
+        (site, device_id, source_format, model, aue_date, last_sync, file, line).
+
+        With the bounds, only the rows of devices that can have a finding: an
+        AUE date on or before `aue_until` (a date), or a console sync at or
+        after `synced_since` while the network last saw the device at or
+        before `seen_before` (timestamps). The rest of a district's console
+        rows cannot, and reading them is most of the cost.
+        """
+        where, params = "(aue_date > '' OR last_sync > '')" + self._in_shard("site"), []    # '' and NULL: none
+        if aue_until is not None and synced_since is not None and seen_before is not None:
+            where += (" AND device_id IN (SELECT device_id FROM assets WHERE aue_date > '' AND aue_date <= ?"
+                      + self._in_shard("site") + " UNION SELECT a.device_id FROM assets AS a WHERE a.last_sync >= ?"
+                      + self._in_shard("a.site") + " AND (SELECT max(d.last_seen) FROM devices AS d INDEXED BY"
+                      " idx_devices_device_id WHERE d.device_id = a.device_id) <= ?)")
+            params = [aue_until, synced_since, seen_before]
         return [tuple(row) for row in self.db.conn.execute(
             "SELECT site, CAST(device_id AS TEXT), source_format, model, aue_date, last_sync, file, line FROM assets"
-            " WHERE (aue_date > '' OR last_sync > '')" + self._in_shard("site")   # '' and NULL: none
-            + " ORDER BY device_id, source_format")]
+            f" WHERE {where} ORDER BY device_id, source_format", params)]
 
     def count_observations(self) -> int:
         return self.db["observations"].count
@@ -1379,8 +1395,8 @@ class Store:
         rows = [_asset_row(match) for match in matches]
         return await self._run(self._database.import_assets, rows, imported_at)
 
-    async def network_last_seen(self) -> dict[tuple[str, str], datetime]:
-        return await self._run(self._database.network_last_seen)
+    async def network_last_seen(self, synced_since: str = "") -> dict[tuple[str, str], datetime]:
+        return await self._run(self._database.network_last_seen, synced_since)
 
     async def inventory_pages(self, *, page_size: int = INVENTORY_PAGE_SIZE) -> AsyncIterator[list[InventoryRow]]:
         """Every merged device, a page (list of InventoryRow) at a time, in device id order."""
@@ -1449,9 +1465,10 @@ class Store:
     async def count_open_flags(self) -> dict[tuple[str, str], int]:
         return await self._run(self._database.count_open_flags)
 
-    async def stored_assets(self) -> list[tuple]:
+    async def stored_assets(self, aue_until: str | None = None, synced_since: str | None = None,
+                            seen_before: str | None = None) -> list[tuple]:
         """Imported asset rows, for assets.management_findings: see _Database.stored_assets."""
-        return await self._run(self._database.stored_assets)
+        return await self._run(self._database.stored_assets, aue_until, synced_since, seen_before)
 
     async def count_observations(self) -> int:
         return await self._run(self._database.count_observations)
