@@ -28,10 +28,10 @@ from .calendar import SchoolCalendar
 from .health import endpoint_readings, load_health
 from .flags import (AGENT_KEY_PREFIX, KIND_AUE, MISSING, OFFLINE, UNKNOWN_AGENT_SILENT, AgentState, Condition,
                     DeviceState, Flag, FlagPolicy, RefurbishFlag, Status, advance_flags, agent_flag, agent_is_silent,
-                    offline_status, refurbish_flags, status_condition)
+                    health_flags, offline_status, refurbish_flags, status_condition)
 from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot, format_timestamp, parse_timestamp
 from .standards import Standards
-from .store import FlagRows, ShardReader, Store, StoredFlags, flag_rows
+from .store import FlagRows, ShardReader, Store, StoredFlags, evidence_json as _evidence_json, flag_rows
 from .uniformity import DistrictReport, InventoryDevice, RuleResult, ScoreParts, evaluate_counts
 
 
@@ -292,7 +292,30 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
             key = (heard, device_class, infrastructure, last_seen, missed)
             status = get_status(key) or judge_status(key)
         rule = get_rule((device_class, model.casefold())) if infrastructure and model else None
-        if snmp_health or host_facts:
+        if snmp_health and not host_facts:
+            # A polled device: age, firmware and AUE as for any device (shared), its health on its own.
+            rkey = (device_class, infrastructure, purchase, first_seen, aue, model if rule else None,
+                    version if rule else None, rule)
+            templates = get_refurbish(rkey)
+            if templates is None:
+                templates = judge_refurbish(rkey)
+            found = [RefurbishFlag(t.kind, device_id, t.reason, t.evidence, t.since) for t in templates]
+            polled = load_health(snmp_health)
+            if polled is not None:
+                device = DeviceState(site, device_id, mac, device_class, infrastructure, parse(last_seen),
+                                     parse(first_seen), uptime_samples=polled.uptime_samples,
+                                     interface_errors=polled.interface_errors,
+                                     printer_supplies=polled.printer_supplies,
+                                     ups_battery_status=polled.ups_battery_status,
+                                     ups_on_battery=polled.ups_on_battery)
+                health = health_flags(device, policy, now)
+                if health:
+                    # refurbish_flags' order: age and firmware, then health, then AUE.
+                    aue_last = [flag for flag in found if flag.kind == KIND_AUE]
+                    found = [flag for flag in found if flag.kind != KIND_AUE] + health + aue_last
+            yield device_id, status, found
+            continue
+        if host_facts:
             minimum, end_of_life = rule or (None, False)
             first = parse(first_seen)
             device = DeviceState(site, device_id, mac, device_class, infrastructure, parse(last_seen), first,
@@ -465,23 +488,67 @@ def judge_flags(rows: list[tuple], agents: Mapping[str, AgentState], assets: Ite
     conditions, unknown, sites = flag_conditions(rows, agents, matches, network_last_seen if matches else {},
                                                  standards.calendar, policy, now, scan_interval, polls=polls,
                                                  firmware=firmware_rules(standards, today))
-    open_rows, cleared_rows = stored.open, stored.recently_cleared
-    for site, flag in (*open_rows, *cleared_rows):
+    advanced = advance_stored(stored, conditions, now, policy, unknown)
+    for site, flag in (*advanced.before, *stored.recently_cleared):
         sites.setdefault(flag.device_id, site)
-    before = [flag for _, flag in open_rows]
-    still_open, raised, cleared = advance_flags(before, conditions, now, policy,
-                                                recently_cleared=[flag for _, flag in cleared_rows],
-                                                unknown_devices=unknown)
 
     def with_site(flags: list[Flag]) -> list[tuple[str, Flag]]:
         return [(sites.get(flag.device_id, ""), flag) for flag in flags]
 
-    raised_with_site = with_site(raised)
-    changed = changed_flags(before, still_open, stored.held, now)
-    return FlagJudgement(Counter(flag.kind for flag in (*still_open, *raised)), len(raised), len(cleared),
+    raised_with_site = with_site(advanced.raised)
+    changed = changed_flags([flag for _, flag in advanced.before], advanced.still_open, stored.held, now)
+    return FlagJudgement(advanced.unchanged + Counter(flag.kind for flag in (*advanced.still_open, *advanced.raised)),
+                         len(advanced.raised), len(advanced.cleared),
                          heapq.nsmallest(FIRST_RAISED_SHOWN, raised_with_site, key=_shown_order),
-                         flag_rows(raised_with_site, with_site(changed), with_site(cleared),
+                         flag_rows(raised_with_site, with_site(changed), with_site(advanced.cleared),
                                    format_timestamp(now)))
+
+
+@dataclass(frozen=True)
+class Advanced:
+    still_open: list[Flag]                 # open before and after, as advance_flags gives them
+    raised: list[Flag]
+    cleared: list[Flag]
+    unchanged: Counter                     # by kind: open flags that held before and hold now, word for word
+    before: list[tuple[str, Flag]]         # (site, flag): the open flags that went through advance_flags
+
+
+def advance_stored(stored: StoredFlags, conditions: Iterable[Condition], now: datetime, policy: FlagPolicy,
+                   unknown: Collection[str]) -> Advanced:
+    """flags.advance_flags over the stored flags, without building the flags that need nothing.
+
+    A flag that held at the latest evaluation and holds now with the same
+    reason and evidence stays as it is stored: advance_flags would keep it
+    open, present now, with the same words (stored as "held at the latest
+    evaluation" again). Only the rest, and the conditions without such a
+    flag, go through advance_flags: the same result, for a fraction of the
+    work when a district's flags mostly persist.
+    """
+    held_rows = stored.held_rows
+    encode = _evidence_json
+    kept: set[tuple[str, str]] = set()      # keys whose flag stays as stored
+    judged: set[tuple[str, str]] = set()    # keys whose first condition was looked at (advance_flags takes the first)
+    unchanged: Counter = Counter()
+    rest: list[Condition] = []
+    for condition in conditions:
+        key = (condition.kind, condition.device_id)
+        if key in judged:
+            if key not in kept:
+                rest.append(condition)
+            continue
+        judged.add(key)
+        row = held_rows.get(key)
+        if row is not None and row[1] == condition.reason and row[2] == encode(condition.evidence):
+            kept.add(key)
+            unchanged[condition.kind] += 1
+            continue
+        rest.append(condition)
+    before = list(stored.open)
+    before += [stored.held_flag(key) for key in held_rows if key not in kept]
+    still_open, raised, cleared = advance_flags([flag for _, flag in before], rest, now, policy,
+                                                recently_cleared=[flag for _, flag in stored.recently_cleared],
+                                                unknown_devices=unknown)
+    return Advanced(still_open, raised, cleared, unchanged, before)
 
 
 async def evaluate_flags(store: Store, standards: Standards, now: datetime, *,

@@ -104,7 +104,7 @@ import functools
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from types import MappingProxyType
@@ -152,6 +152,42 @@ _INFINITY = float("inf")
 
 
 # ---------------------------------------------------------------- inputs
+
+
+class Series(Sequence):
+    """A sample series as two columns, times and values, read as (time, value) pairs.
+
+    The store keeps a device's samples as columns; handing them on as
+    columns spares the interface-error rule a Python step per sample (it
+    reads the columns directly), and everything else sees the pairs.
+    """
+
+    __slots__ = ("times", "values")
+
+    def __init__(self, times: Sequence[Any], values: Sequence[Any]):
+        if len(times) != len(values):
+            raise ValueError(f"{len(times)} sample times for {len(values)} values")
+        self.times, self.values = times, values
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return list(zip(self.times[index], self.values[index]))
+        return (self.times[index], self.values[index])
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        return zip(self.times, self.values)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"Series({list(self)!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -638,6 +674,14 @@ def assess_refurbish(device: DeviceState, policy: FlagPolicy, now: datetime) -> 
     return RefurbishAssessment(flags, tuple(notes))
 
 
+def health_flags(device: DeviceState, policy: FlagPolicy, now: datetime) -> list[RefurbishFlag]:
+    """The refurbish reasons that come from the device's health readings (battery, disk, interface errors,
+    reboots, printer supplies), in refurbish_flags' order; the others (age, firmware, AUE) are not judged."""
+    flags: list[RefurbishFlag] = []
+    _check_health(device, policy.classes.get(device.device_class, policy.default), now, flags, [])
+    return flags
+
+
 def _refurbish(device: DeviceState, policy: FlagPolicy, now: datetime, notes: list[str] | None) -> list[RefurbishFlag]:
     # Notes are always collected while judging (a junk value also annotates
     # its own flag); the caller of refurbish_flags just does not see the rest.
@@ -657,6 +701,16 @@ def _refurbish(device: DeviceState, policy: FlagPolicy, now: datetime, notes: li
             flags.append(RefurbishFlag(KIND_AGE, device.device_id, reason, evidence))
     if device.minimum_firmware is not None or device.firmware_end_of_life:
         _check_firmware(device, flags, notes)
+    _check_health(device, rules, now, flags, notes)
+    aue = device.aue_date
+    if aue is not None and aue.toordinal() - today_ordinal <= rules.aue_warning_days:
+        reason, evidence = _aue_text(aue, today, rules.aue_warning_days)
+        flags.append(RefurbishFlag(KIND_AUE, device.device_id, reason, evidence))
+    return flags
+
+
+def _check_health(device: DeviceState, rules: ClassPolicy, now: datetime, flags: list[RefurbishFlag],
+                  notes: list[str]) -> None:
     if device.battery_design_capacity is not None and device.battery_full_capacity is not None:
         _check_battery(device, rules, flags, notes)
     if device.ups_battery_status in _WORN_UPS_BATTERY and not device.ups_on_battery:
@@ -671,11 +725,6 @@ def _refurbish(device: DeviceState, policy: FlagPolicy, now: datetime, notes: li
         _check_reboots(device, rules, now, flags, notes)
     if device.printer_supplies:
         _check_supplies(device, rules, flags, notes)
-    aue = device.aue_date
-    if aue is not None and aue.toordinal() - today_ordinal <= rules.aue_warning_days:
-        reason, evidence = _aue_text(aue, today, rules.aue_warning_days)
-        flags.append(RefurbishFlag(KIND_AUE, device.device_id, reason, evidence))
-    return flags
 
 
 # A UPS on mains power charges its battery: still low or depleted means the battery no longer holds a charge.
@@ -817,8 +866,11 @@ def _steady_error_windows(samples: Sequence[tuple[datetime | float, float]], win
     Then a window's errors telescope to (its last count) - (the count before
     its first pair), so two bisections replace the walk over every sample.
     """
-    times = [moment for moment, _ in samples]
-    counts = [count for _, count in samples]
+    if isinstance(samples, Series):
+        times, counts = samples.times, samples.values
+    else:
+        times = [moment for moment, _ in samples]
+        counts = [count for _, count in samples]
     try:
         if not (0 <= counts[0] and math.isfinite(sum(counts))) or times != sorted(times) or counts != sorted(counts):
             return None

@@ -26,7 +26,9 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
+
+from .flags import Series
 
 # Same tolerance as flags.BOOT_TIME_JITTER_SECONDS: two samples whose boot
 # times are this close date one boot.
@@ -42,8 +44,8 @@ MAX_SUPPLIES = 32                            # a printer lists a handful; a host
 class Readings:
     """What the refurbish rules read about one device's health (any field may be unknown)."""
 
-    uptime_samples: tuple[tuple[int, int], ...] = ()            # (sample time POSIX seconds, sysUpTime seconds)
-    interface_errors: tuple[tuple[int, int], ...] = ()          # (sample time POSIX seconds, in + out errors)
+    uptime_samples: Sequence[tuple[int, int]] = ()              # (sample time POSIX seconds, sysUpTime seconds)
+    interface_errors: Sequence[tuple[int, int]] = ()            # (sample time POSIX seconds, in + out errors)
     printer_supplies: tuple[tuple[str, float], ...] = ()        # (name, percent; negative: level unknown)
     ups_battery_status: str = ""                                # UPS-MIB: normal, low, depleted, unknown
     ups_on_battery: bool = False
@@ -180,8 +182,9 @@ def _fold_errors(samples: list[list[int]], moment: int, total: int) -> list[list
     return [sample for sample in kept if sample[0] >= horizon][-ERROR_SAMPLES_KEPT:]
 
 
-def _samples(value: Any) -> tuple[tuple[int, int], ...]:
-    """A stored series as (time, value) pairs; () for a damaged one."""
+def _samples(value: Any) -> Sequence[tuple[int, int]]:
+    """A stored series as (time, value) pairs (the columns as they are, when they are numbers); () for a
+    damaged one."""
     if not (isinstance(value, list) and len(value) == 2):
         return ()
     times, counts = value
@@ -192,7 +195,7 @@ def _samples(value: Any) -> tuple[tuple[int, int], ...]:
     except TypeError:
         numbers = False
     if numbers:
-        return tuple(zip(times, counts))
+        return Series(times, counts)
     return tuple((moment, count) for moment, count in _pairs(value))
 
 

@@ -87,6 +87,11 @@ def _json_list(items: tuple[str, ...]) -> str:
     return _json(list(items))
 
 
+def evidence_json(evidence: tuple[str, ...]) -> str:
+    """A flag's evidence as the flags table stores it."""
+    return _json_list(evidence)
+
+
 @functools.lru_cache(maxsize=4096)
 def _tuple_from_json(text: str) -> tuple[str, ...]:
     return tuple(json.loads(text))
@@ -94,12 +99,31 @@ def _tuple_from_json(text: str) -> tuple[str, ...]:
 
 @dataclasses.dataclass(frozen=True)
 class StoredFlags:
-    """What an evaluation reads of the stored flags (Store.flags_for_evaluation)."""
+    """What an evaluation reads of the stored flags (Store.flags_for_evaluation).
 
-    open: list[tuple[str, Flag]]                # (site, flag) open now; last_present_at resolved
+    Most open flags held at the latest evaluation and will hold again,
+    unchanged: they stay plain rows in `held_rows` (no Flag built for them
+    unless the evaluation finds them changed or gone: `held_flag`).
+    """
+
+    open: list[tuple[str, Flag]]                # (site, flag): the other open flags; last_present_at resolved
+    held_rows: dict[tuple[str, str], tuple[str, str, str, str]]   # (kind, device_id) -> (site, reason,
+    #                                             evidence JSON, raised_at) of a flag held at the latest evaluation
     recently_cleared: list[tuple[str, Flag]]
-    held: set[tuple[str, str]]                  # (kind, device_id) of open flags that held at the latest evaluation
+    held: set[tuple[str, str]]                  # (kind, device_id) of every open flag held at the latest evaluation
     latest_evaluation: datetime | None
+
+    def held_flag(self, key: tuple[str, str]) -> tuple[str, Flag]:
+        """The open flag of a held_rows entry, as flags.advance_flags takes it."""
+        site, reason, evidence, raised = self.held_rows[key]
+        raised_at = parse_timestamp(raised)
+        return site, Flag(key[0], key[1], reason, _tuple_from_json(evidence), raised_at, None,
+                          self.latest_evaluation or raised_at)
+
+    def all_open(self) -> list[tuple[str, Flag]]:
+        """Every open flag as (site, Flag), oldest raise first."""
+        found = [*self.open, *(self.held_flag(key) for key in self.held_rows)]
+        return sorted(found, key=lambda item: item[1].raised_at)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1049,21 +1073,35 @@ class _Database:
                 moment = times[text] = parse_timestamp(text)
             return moment
 
-        held: set[tuple[str, str]] = set()
+        def flag(site: str, device_id: str, kind: str, reason: str, evidence: str, raised: str,
+                 cleared: str | None, present: str | None) -> tuple[str, Flag]:
+            return site, Flag(kind, device_id, reason, _tuple_from_json(evidence), when(raised),
+                              when(cleared) if cleared else None, when(present) if present else None)
 
-        def read(where: str, params: Sequence[Any]) -> list[tuple[str, Flag]]:
-            found = []
-            for site, device_id, kind, reason, evidence, raised, cleared, present in conn.execute(
-                    "SELECT site, device_id, kind, reason, evidence, raised_at, cleared_at, last_present_at"
-                    f" FROM flags WHERE {where}{self._in_shard('site')} ORDER BY raised_at, id", params):
-                if present is None and cleared is None:
-                    held.add((kind, device_id))
-                    present = latest or raised
-                found.append((site, Flag(kind, device_id, reason, _tuple_from_json(evidence), when(raised),
-                                         when(cleared) if cleared else None, when(present) if present else None)))
-            return found
-        return StoredFlags(read("cleared_at IS NULL", ()), read("cleared_at >= ?", (cleared_since,)), held,
-                           when(latest) if latest else None)
+        held: set[tuple[str, str]] = set()
+        held_rows: dict[tuple[str, str], tuple[str, str, str, str]] = {}
+        others: list[tuple[str, Flag]] = []
+        repeated: set[tuple[str, str]] = set()
+        # A key open twice (never expected) takes the full lifecycle, which repairs it.
+        for site, device_id, kind, reason, evidence, raised, present in conn.execute(
+                "SELECT site, device_id, kind, reason, evidence, raised_at, last_present_at FROM flags"
+                f" WHERE cleared_at IS NULL{self._in_shard('site')} ORDER BY raised_at, id"):
+            key = (kind, device_id)
+            if present is None:
+                held.add(key)
+            if present is None and key not in held_rows and key not in repeated:
+                held_rows[key] = (site, reason, evidence, raised)
+                continue
+            if key in held_rows:
+                first_site, first_reason, first_evidence, first_raised = held_rows.pop(key)
+                others.append(flag(first_site, device_id, kind, first_reason, first_evidence, first_raised, None,
+                                   latest or first_raised))
+            repeated.add(key)
+            others.append(flag(site, device_id, kind, reason, evidence, raised, None, present or latest or raised))
+        cleared_rows = [flag(*row) for row in conn.execute(
+            "SELECT site, device_id, kind, reason, evidence, raised_at, cleared_at, last_present_at FROM flags"
+            f" WHERE cleared_at >= ?{self._in_shard('site')} ORDER BY raised_at, id", (cleared_since,))]
+        return StoredFlags(others, held_rows, cleared_rows, held, when(latest) if latest else None)
 
     def apply_flags(self, raised: Sequence[tuple[str, Flag]], still_open: Sequence[tuple[str, Flag]],
                     cleared: Sequence[tuple[str, Flag]], evaluated_at: str | None) -> None:
