@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import heapq
 import json
 import multiprocessing
 import os
+import time
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -480,7 +482,7 @@ def asset_bounds(policy: FlagPolicy, now: datetime) -> tuple[str, str, str]:
 def judge_flags(rows: list[tuple], agents: Mapping[str, AgentState], assets: Iterable[tuple],
                 network_last_seen: Mapping[tuple[str, str], datetime], polls: Mapping[str, Sequence[str]],
                 stored: StoredFlags, standards: Standards, policy: FlagPolicy, now: datetime,
-                scan_interval: timedelta) -> FlagJudgement:
+                scan_interval: timedelta, *, clock: _StepClock | None = None) -> FlagJudgement:
     """Every device's and agent's conditions at `now` (flag_conditions) advanced against the stored flags
     (flags.advance_flags): the rows to write and what to report. No I/O: the callers read and write."""
     today = now.astimezone(policy.timezone).date() if policy.timezone is not None else now.date()
@@ -488,7 +490,11 @@ def judge_flags(rows: list[tuple], agents: Mapping[str, AgentState], assets: Ite
     conditions, unknown, sites = flag_conditions(rows, agents, matches, network_last_seen if matches else {},
                                                  standards.calendar, policy, now, scan_interval, polls=polls,
                                                  firmware=firmware_rules(standards, today))
+    if clock is not None:
+        clock.mark("judge devices and agents")
     advanced = advance_stored(stored, conditions, now, policy, unknown)
+    if clock is not None:
+        clock.mark("advance flags")
     for site, flag in (*advanced.before, *stored.recently_cleared):
         sites.setdefault(flag.device_id, site)
 
@@ -497,11 +503,14 @@ def judge_flags(rows: list[tuple], agents: Mapping[str, AgentState], assets: Ite
 
     raised_with_site = with_site(advanced.raised)
     changed = changed_flags([flag for _, flag in advanced.before], advanced.still_open, stored.held, now)
-    return FlagJudgement(advanced.unchanged + Counter(flag.kind for flag in (*advanced.still_open, *advanced.raised)),
-                         len(advanced.raised), len(advanced.cleared),
-                         heapq.nsmallest(FIRST_RAISED_SHOWN, raised_with_site, key=_shown_order),
-                         flag_rows(raised_with_site, with_site(changed), with_site(advanced.cleared),
-                                   format_timestamp(now)))
+    judged = FlagJudgement(advanced.unchanged + Counter(flag.kind for flag in (*advanced.still_open, *advanced.raised)),
+                           len(advanced.raised), len(advanced.cleared),
+                           heapq.nsmallest(FIRST_RAISED_SHOWN, raised_with_site, key=_shown_order),
+                           flag_rows(raised_with_site, with_site(changed), with_site(advanced.cleared),
+                                     format_timestamp(now)))
+    if clock is not None:
+        clock.mark("rows to write")
+    return judged
 
 
 @dataclass(frozen=True)
@@ -589,22 +598,58 @@ class ShardResult:
     counts: Counter                 # uniformity counts (_COUNT_KEY) of the share's devices
     devices: int
     flags: FlagJudgement
+    steps: dict[str, float]         # seconds per step (_StepClock)
 
 
 def evaluate_shard(path: Path, sites: Sequence[str], standards: Standards, policy: FlagPolicy, now: datetime,
                    scan_interval: timedelta = SCAN_INTERVAL) -> ShardResult:
-    """Read and judge the devices, agents and flags of `sites` only (in any process: it opens its own reader)."""
+    """Read and judge the devices, agents and flags of `sites` only (in any process: it opens its own reader).
+
+    The cyclic garbage collector is off meanwhile (as `evaluate` runs from
+    the command line): the share is hundreds of thousands of long-lived
+    objects without cycles, which it would only rescan again and again.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _evaluate_shard(path, sites, standards, policy, now, scan_interval)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _evaluate_shard(path: Path, sites: Sequence[str], standards: Standards, policy: FlagPolicy, now: datetime,
+                    scan_interval: timedelta) -> ShardResult:
+    clock = _StepClock()
     with ShardReader(path, sites) as reader:
         rows = reader.inventory_tuples()
+        clock.mark("read inventory")
         agents = {site: AgentState(site, heard) for site, heard in reader.agents_last_heard().items()}
         bounds = asset_bounds(policy, now)
         assets = reader.stored_assets(*bounds)
         seen = reader.network_last_seen(bounds[1]) if assets else {}
         polls = reader.recent_polls()
+        clock.mark("read agents, scans, console rows")
         stored = reader.flags_for_evaluation(format_timestamp(now - policy.cool_down))
+        clock.mark("read open flags")
     counts = Counter(map(_COUNT_KEY, rows))
-    return ShardResult(counts, len(rows), judge_flags(rows, agents, assets, seen, polls, stored, standards, policy,
-                                                      now, scan_interval))
+    clock.mark("count for uniformity")
+    judged = judge_flags(rows, agents, assets, seen, polls, stored, standards, policy, now, scan_interval,
+                         clock=clock)
+    return ShardResult(counts, len(rows), judged, clock.steps)
+
+
+class _StepClock:
+    """Seconds spent per step of one share's evaluation, for the benchmark's breakdown."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def mark(self, step: str) -> None:
+        now = time.perf_counter()
+        self.steps[step] = self.steps.get(step, 0.0) + now - self._last
+        self._last = now
 
 
 def share_sites(loads: Mapping[str, int], shares: int) -> list[list[str]]:
@@ -628,11 +673,15 @@ MAX_WORKERS = 8
 
 async def evaluate(store: Store, standards: Standards, now: datetime, *, workers: int | None = None,
                    policy: FlagPolicy | None = None, scan_interval: timedelta = SCAN_INTERVAL,
-                   save: bool = True) -> tuple[DistrictReport, FlagRun]:
+                   save: bool = True, steps: dict[str, float] | None = None) -> tuple[DistrictReport, FlagRun]:
     """Uniformity and flags for the whole district at `now`, the work shared out over `workers` processes
-    (default: one per core): the same report, snapshots and flags as evaluate_district then evaluate_flags."""
+    (default: one per core): the same report, snapshots and flags as evaluate_district then evaluate_flags.
+
+    `steps`, when given, receives the seconds spent per step, this process's and each share's.
+    """
     policy = policy or standards.flag_policy
     workers = workers or default_workers()
+    clock = _StepClock()
     shares = [share for share in share_sites(await store.site_loads(), workers) if share] or [[]]
     loop = asyncio.get_running_loop()
     # This process judges the first share in a thread of its own while workers take the rest.
@@ -647,15 +696,22 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
             results = list(await asyncio.gather(local, *remote))
     else:
         results = [await local]
+    clock.mark("shares (in parallel)")
     counts: Counter = Counter()
     for result in results:
         counts.update(result.counts)
     report = evaluate_counts(standards, counts, now=now)
+    clock.mark("uniformity")
     if save:
         await store.save_snapshots(snapshots_of(report))
     await store.write_flag_rows(FlagRows([row for r in results for row in r.flags.rows.inserts],
                                          [row for r in results for row in r.flags.rows.updates],
                                          [row for r in results for row in r.flags.rows.clears]), now)
+    clock.mark("write snapshots and flags")
+    if steps is not None:
+        steps.update(clock.steps)
+        for number, result in enumerate(results):
+            steps.update({f"share {number + 1}: {step}": seconds for step, seconds in result.steps.items()})
     return report, FlagJudgement.combined([result.flags for result in results])
 
 
