@@ -1,6 +1,7 @@
 """District evaluation speed: 1,000 schools, 1,000,000 devices in a real store file, evaluated end to end.
 
     .venv/bin/python bench/district_eval.py [--schools 1000] [--devices-per-school 1000] [--db PATH] [--keep]
+                                            [--workers N] [--no-peer]
 
 Set-up (not timed): a synthetic district built on the example standards
 (standards/): --schools schools cycling over its grade bands, each with an
@@ -23,15 +24,20 @@ are built once and shared out at random. Every school's agent reports its
 scans: 300 scan records per school (three days), so missed polls are
 counted from them, not estimated.
 
-Timed: exactly what `headcount-collector evaluate` runs, twice (the second
-evaluation 15 minutes later, when the flags raised by the first are open):
-  1. district.evaluate_district: read the inventory (Store.inventory_tuples),
-     uniformity over every device, save the dated snapshots;
-  2. district.evaluate_flags: agents, scans, assets; offline/missing and
-     refurbish rules for every device; advance the stored flags and write
-     them in one transaction.
-Prints each step, the total (target <= 10 s), the flags found and the store
-file's size on disk (database plus WAL). The file is deleted unless --keep.
+Timed: exactly what `headcount-collector evaluate` runs (district.evaluate),
+twice (the second evaluation 15 minutes later, when the flags raised by the
+first are open): the schools shared out over one process per core (--workers),
+each share reading its devices, agents, scans, console rows and open flags,
+counting for uniformity, judging every device and agent and advancing its
+flags; then, in this process, the district's uniformity, the dated snapshots
+and the flag changes written in one transaction. Prints the seconds per step
+(this process's, then each share's), the total (target <= 10 s), the flags
+found and the store file's size on disk (database plus WAL). The file is
+deleted unless --keep.
+
+The peer, measured in the same run: the same two evaluations in one process
+(workers=1) on a copy of the same store, with the ratio of the two totals and
+whether both found the same flags and score. --no-peer skips it.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ import dataclasses
 import gc
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -207,33 +214,50 @@ def main() -> int:
     parser.add_argument("--db", type=Path, help="store file to build (default: a temporary file)")
     parser.add_argument("--keep", action="store_true", help="keep the store file")
     parser.add_argument("--workers", type=int, help="processes for the evaluation (default: one per core)")
+    parser.add_argument("--no-peer", action="store_true",
+                        help="skip the peer (the same evaluations in one process, on a copy of the store)")
     args = parser.parse_args()
     standards = district(args.schools)
     path = args.db or Path(tempfile.mkdtemp(prefix="headcount-bench-")) / "district.db"
     if path.exists():
         print(f"{path} exists; give another --db", file=sys.stderr)
         return 2
+    single = None
     try:
         started = time.perf_counter()
         total = asyncio.run(build(path, standards, args.devices_per_school))
         print(f"built {args.schools:,} schools, {total:,} devices in {time.perf_counter() - started:.1f} s "
               f"(set-up, not timed): {path}")
         print(f"store size on disk: {size_on_disk(path) / 2**20:,.1f} MiB")
+        single = None
+        if not args.no_peer:
+            # The peer: the same evaluation in one process (workers=1), on a copy of the same store.
+            single = path.with_name(path.stem + "-single" + path.suffix)
+            shutil.copyfile(path, single)
         for label, now in (("first evaluation", NOW), ("next evaluation, 15 min later", NOW + SCAN_INTERVAL)):
             result = asyncio.run(evaluate_all(path, standards, now, args.workers))
             print(f"{label}:")
             for step, seconds in result["timings"].items():
                 print(f"  {step:<50} {seconds:6.2f} s")
-            verdict = "meets" if result["timings"]["total"] <= 10 else "MISSES"
-            print(f"  full evaluation of {result['devices']:,} devices: {result['timings']['total']:.2f} s "
-                  f"({verdict} the 10 s target)")
+            total = result["timings"]["total"]
+            verdict = "meets" if total <= 10 else "MISSES"
+            print(f"  full evaluation of {result['devices']:,} devices: {total:.2f} s ({verdict} the 10 s target)")
             print(f"  district score {result['score']:.1f}; {result['needs']:,} needs listed; "
                   f"{result['raised']:,} flags raised")
             print("  open flags: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result["flags"].items())))
+            if single is not None:
+                peer = asyncio.run(evaluate_all(single, standards, now, 1))
+                same = (peer["flags"], peer["raised"], peer["score"]) == (result["flags"], result["raised"],
+                                                                           result["score"])
+                print(f"  peer, one process (workers=1): {peer['timings']['total']:.2f} s; shared out / one "
+                      f"process = {total / peer['timings']['total']:.2f}; same results: {'yes' if same else 'NO'}")
         print(f"store size on disk: {size_on_disk(path) / 2**20:,.1f} MiB")
     finally:
         if not args.keep:
             for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                p.unlink(missing_ok=True)
+        if single is not None:
+            for p in (single, Path(f"{single}-wal"), Path(f"{single}-shm")):
                 p.unlink(missing_ok=True)
             if not args.db:
                 os.rmdir(path.parent)

@@ -149,7 +149,8 @@ def _add_evaluate_command(commands: argparse._SubParsersAction) -> None:
                           help="the snapshot's date and time, ISO 8601 with a zone (default: now)")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.add_argument("--workers", type=_positive_workers, metavar="N",
-                          help="processes to share the schools over (default: one per CPU core, at most 8)")
+                          help="processes to share the schools over (default: one per CPU core, at most 8, and at "
+                               "most one per 50,000 devices: a worker takes about half a second to start)")
 
 
 def _moment(text: str):

@@ -601,9 +601,10 @@ class ShardResult:
     steps: dict[str, float]         # seconds per step (_StepClock)
 
 
-def evaluate_shard(path: Path, sites: Sequence[str], standards: Standards, policy: FlagPolicy, now: datetime,
-                   scan_interval: timedelta = SCAN_INTERVAL) -> ShardResult:
-    """Read and judge the devices, agents and flags of `sites` only (in any process: it opens its own reader).
+def evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standards, policy: FlagPolicy,
+                   now: datetime, scan_interval: timedelta = SCAN_INTERVAL) -> ShardResult:
+    """Read and judge the devices, agents and flags of `sites` only (None: every site), in any process: it
+    opens its own reader.
 
     The cyclic garbage collector is off meanwhile (as `evaluate` runs from
     the command line): the share is hundreds of thousands of long-lived
@@ -618,7 +619,7 @@ def evaluate_shard(path: Path, sites: Sequence[str], standards: Standards, polic
             gc.enable()
 
 
-def _evaluate_shard(path: Path, sites: Sequence[str], standards: Standards, policy: FlagPolicy, now: datetime,
+def _evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standards, policy: FlagPolicy, now: datetime,
                     scan_interval: timedelta) -> ShardResult:
     clock = _StepClock()
     with ShardReader(path, sites) as reader:
@@ -669,23 +670,29 @@ def default_workers() -> int:
 
 
 MAX_WORKERS = 8
+DEVICES_PER_WORKER = 50_000      # a district this large or more keeps a worker busy for seconds
 
 
 async def evaluate(store: Store, standards: Standards, now: datetime, *, workers: int | None = None,
                    policy: FlagPolicy | None = None, scan_interval: timedelta = SCAN_INTERVAL,
                    save: bool = True, steps: dict[str, float] | None = None) -> tuple[DistrictReport, FlagRun]:
     """Uniformity and flags for the whole district at `now`, the work shared out over `workers` processes
-    (default: one per core): the same report, snapshots and flags as evaluate_district then evaluate_flags.
+    (default: one per core, one per DEVICES_PER_WORKER devices at most): the same report, snapshots and flags
+    as evaluate_district then evaluate_flags.
 
     `steps`, when given, receives the seconds spent per step, this process's and each share's.
     """
     policy = policy or standards.flag_policy
-    workers = workers or default_workers()
     clock = _StepClock()
-    shares = [share for share in share_sites(await store.site_loads(), workers) if share] or [[]]
+    loads = await store.site_loads()
+    if workers is None:
+        # A worker process costs about half a second to start: worth it only for a large district.
+        workers = max(1, min(default_workers(), sum(loads.values()) // DEVICES_PER_WORKER))
+    shares = [share for share in share_sites(loads, workers) if share] or [[]]
     loop = asyncio.get_running_loop()
     # This process judges the first share in a thread of its own while workers take the rest.
-    local = loop.run_in_executor(None, evaluate_shard, store.path, shares[0], standards, policy, now, scan_interval)
+    local = loop.run_in_executor(None, evaluate_shard, store.path, shares[0] if len(shares) > 1 else None, standards,
+                                 policy, now, scan_interval)
     results: list[ShardResult]
     if len(shares) > 1:
         # spawn, not fork: this process runs threads (the store's, the event loop's executor).

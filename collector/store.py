@@ -20,7 +20,6 @@ import dataclasses
 import functools
 import json
 import logging
-import operator
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -925,6 +924,11 @@ class _Database:
         imported assets, joined in memory: no per-device query.
         """
         conn = self.db.conn
+        network: dict[str, dict[str, tuple]] = {}       # mac -> site -> (model, firmware, class)
+        for site, mac, model, firmware, cls, readings in conn.execute(
+                "SELECT site, mac, model, firmware, device_class, health FROM network_devices WHERE 1"
+                + self._in_shard("site")):
+            network.setdefault(mac, {})[site] = (model, firmware, cls, readings)
         facts: dict[tuple[str, str], str] = {}
         for site, mac, host_facts in conn.execute(
                 "SELECT k.site, k.mac, a.host_facts FROM device_keys AS k JOIN agents AS a ON a.agent_id = k.label"
@@ -936,43 +940,44 @@ class _Database:
                                 " last_sync FROM assets WHERE 1" + self._in_shard("site")
                                 + " ORDER BY device_id, source_format"):
             assets.setdefault(str(row[0]), []).append(row)
-        # The common device (no imported asset, no host facts) comes out of SQLite as its final tuple: a
-        # million of them cost no Python step each. The class: the merged device's, else the SNMP identity's.
-        # The id comes as text (InventoryRow.device_id), ordered as a number; is_infrastructure as 0 or 1.
-        classes = ", ".join(f"'{name}'" for name in sorted(_INFRASTRUCTURE))
-        found = conn.execute(
-            f"""
-            SELECT site, device_id, mac, device_class, model IS NOT NULL OR device_class IN ({classes}),
-                   coalesce(model, ''), coalesce(firmware, ''), '', first_seen, last_seen, NULL, NULL, NULL, health,
-                   NULL
-            FROM (SELECT m.site, CAST(m.id AS TEXT) AS device_id, d.mac, d.first_seen, d.last_seen,
-                         coalesce(nullif(m.device_class, ''), nullif(n.device_class, ''), 'unknown') AS device_class,
-                         n.model, n.firmware, n.health
-                  FROM devices AS d INDEXED BY idx_devices_device_id
-                  JOIN merged_devices AS m ON m.id = d.device_id
-                  LEFT JOIN network_devices AS n ON n.site = m.site AND n.mac = d.mac
-                  WHERE d.is_primary = 1 AND d.device_id IS NOT NULL{self._in_shard("m.site")}
-                  ORDER BY d.device_id)
-            """).fetchall()
-        if len(set(map(_DEVICE_ID, found))) != len(found):
-            found = _first_of_each_device(found)      # two primary MACs (never expected): the device once
-        if not assets and not facts:
-            return found
-        get_facts, get_assets = facts.get, assets.get
-        for index, row in enumerate(found):
-            imported = get_assets(row[1])
-            host = get_facts((row[0], row[2])) if facts else None
-            if imported is None and host is None:
+        found: list[tuple] = []
+        append = found.append
+        previous = None
+        infrastructure_classes = _INFRASTRUCTURE
+        get_network, get_facts, get_assets = network.get, facts.get, assets.get
+        # The id comes as text (InventoryRow.device_id), ordered as a number.
+        for device_id, site, merged_class, mac, first_seen, last_seen in conn.execute(
+                "SELECT CAST(m.id AS TEXT), m.site, m.device_class, d.mac, d.first_seen, d.last_seen"
+                " FROM devices AS d INDEXED BY idx_devices_device_id JOIN merged_devices AS m ON m.id = d.device_id"
+                " WHERE d.is_primary = 1 AND d.device_id IS NOT NULL" + self._in_shard("m.site")
+                + " ORDER BY d.device_id"):
+            if device_id == previous:     # two primary MACs (never expected): the device once
                 continue
-            site, device_id, mac, device_class, infrastructure, model, firmware, _, first_seen, last_seen = row[:10]
-            os_version = ""
+            previous = device_id
+            identity = get_network(mac)
+            if identity is not None:
+                identity = identity.get(site)
+            if identity is None:
+                nd_model = firmware = readings = None
+                device_class = merged_class or "unknown"
+            else:
+                nd_model, firmware, nd_class, readings = identity
+                device_class = merged_class or nd_class or "unknown"
+            infrastructure = nd_model is not None or device_class in infrastructure_classes
+            imported = get_assets(device_id)
+            if imported is None and not facts:      # the common device: nothing more to merge
+                append((site, device_id, mac, device_class, infrastructure, nd_model or "", firmware or "", "",
+                        first_seen, last_seen, None, None, None, readings, None))
+                continue
+            model, os_version = nd_model or "", ""
             purchase = aue = sync = None
             if imported:
                 model, os_version, purchase, aue, sync = _merge_assets(imported, model, infrastructure)
+            host = get_facts((site, mac)) if facts else None
             if not os_version and host:
                 os_version = _host_os_version(host)
-            found[index] = (site, device_id, mac, device_class, infrastructure, model, firmware, os_version,
-                            first_seen, last_seen, purchase, aue, sync, row[13], host)
+            append((site, device_id, mac, device_class, infrastructure, model, firmware or "", os_version,
+                    first_seen, last_seen, purchase, aue, sync, readings, host))
         return found
 
     def bulk_load(self, merged: Sequence[tuple], devices: Sequence[tuple], network: Sequence[tuple],
@@ -1203,14 +1208,16 @@ class ShardReader(_Database):
     sites, and it writes nothing here (the Store writes the results).
     """
 
-    def __init__(self, path: Path, sites: Sequence[str]):   # noqa: super().__init__ would migrate: not a reader's job
+    def __init__(self, path: Path, sites: Sequence[str] | None):   # noqa: super().__init__ would migrate
+        """`sites` None: every site (no filter, which costs a lookup per row read)."""
         self.path = path
         self.db = sqlite_utils.Database(path)
         self.db.execute("PRAGMA busy_timeout = 5000")
         self.migrated_now = []
-        self.sharded = True
-        self.db.execute("CREATE TEMP TABLE shard_sites (site TEXT PRIMARY KEY)")
-        self.db.conn.executemany("INSERT INTO temp.shard_sites (site) VALUES (?)", [(site,) for site in sites])
+        self.sharded = sites is not None
+        if sites is not None:
+            self.db.execute("CREATE TEMP TABLE shard_sites (site TEXT PRIMARY KEY)")
+            self.db.conn.executemany("INSERT INTO temp.shard_sites (site) VALUES (?)", [(site,) for site in sites])
 
     def __enter__(self) -> ShardReader:
         return self
@@ -1246,19 +1253,6 @@ def _with_merged(view: Device, merged: dict[str, Any]) -> Device:
         classified_at=parse_timestamp(merged["classified_at"]) if merged["classified_at"] else None,
         link_evidence=_tuple_from_json(merged["link_evidence"]),
     )
-
-
-_DEVICE_ID = operator.itemgetter(1)
-
-
-def _first_of_each_device(rows: list[tuple]) -> list[tuple]:
-    seen: set[str] = set()
-    found = []
-    for row in rows:
-        if row[1] not in seen:
-            seen.add(row[1])
-            found.append(row)
-    return found
 
 
 def _merge_assets(imported: list[tuple], model: str, infrastructure: bool
