@@ -850,14 +850,16 @@ class _Database:
             serials.setdefault(device_id, serial)
         return [(sites[i], str(i), macs[i], serials.get(i)) for i in sorted(macs)]
 
-    def network_last_seen(self, synced_since: str = "") -> dict[tuple[str, str], datetime]:
+    def network_last_seen(self, synced_since: str = "", seen_before: str | None = None
+                          ) -> dict[tuple[str, str], datetime]:
         """(site, device_id) -> when the network last saw any MAC of the device, for every device whose
-        management console has reported (an imported last_sync after `synced_since`): the only ones "off the
-        network" concerns."""
+        management console has reported (an imported last_sync at or after `synced_since`): the only ones "off
+        the network" concerns; with `seen_before`, only those the network last saw at or before it."""
         return {(site, str(device_id)): parse_timestamp(seen) for site, device_id, seen in self.db.conn.execute(
             "SELECT site, device_id, max(last_seen) FROM devices INDEXED BY idx_devices_device_id WHERE device_id IN"
             " (SELECT device_id FROM assets WHERE last_sync > '' AND last_sync >= ?" + self._in_shard("site")
-            + ") GROUP BY device_id", (synced_since,))}
+            + ") GROUP BY device_id" + (" HAVING max(last_seen) <= ?" if seen_before is not None else ""),
+            (synced_since,) if seen_before is None else (synced_since, seen_before))}
 
     def inventory_page(self, after: int, limit: int) -> tuple[list[InventoryRow], int | None]:
         """Merged devices with id > after, at most `limit`, in id order; and the key of the next page.
@@ -1263,8 +1265,9 @@ def _merge_assets(imported: list[tuple], model: str, infrastructure: bool
     """
     os_version = ""
     purchase = aue = sync = None
-    for _, source_format, asset_model, asset_os, purchased, aue_text, synced in sorted(
-            imported, key=lambda r: _ASSET_PREFERENCE.get(r[1], 2), reverse=True):
+    if len(imported) > 1:     # most devices have one source: nothing to order
+        imported = sorted(imported, key=lambda r: _ASSET_PREFERENCE.get(r[1], 2), reverse=True)
+    for _, source_format, asset_model, asset_os, purchased, aue_text, synced in imported:
         if asset_model and not infrastructure:
             model = asset_model
         if asset_os:
@@ -1435,8 +1438,9 @@ class Store:
         rows = [_asset_row(match) for match in matches]
         return await self._run(self._database.import_assets, rows, imported_at)
 
-    async def network_last_seen(self, synced_since: str = "") -> dict[tuple[str, str], datetime]:
-        return await self._run(self._database.network_last_seen, synced_since)
+    async def network_last_seen(self, synced_since: str = "", seen_before: str | None = None
+                                ) -> dict[tuple[str, str], datetime]:
+        return await self._run(self._database.network_last_seen, synced_since, seen_before)
 
     async def inventory_pages(self, *, page_size: int = INVENTORY_PAGE_SIZE) -> AsyncIterator[list[InventoryRow]]:
         """Every merged device, a page (list of InventoryRow) at a time, in device id order."""
