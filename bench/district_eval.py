@@ -253,11 +253,11 @@ def main() -> int:
                       f"process = {total / peer['timings']['total']:.2f}; same results: {'yes' if same else 'NO'}")
         print(f"store size on disk: {size_on_disk(path) / 2**20:,.1f} MiB")
     finally:
+        if single is not None:      # the peer's copy is never kept
+            for p in (single, Path(f"{single}-wal"), Path(f"{single}-shm")):
+                p.unlink(missing_ok=True)
         if not args.keep:
             for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-                p.unlink(missing_ok=True)
-        if single is not None:
-            for p in (single, Path(f"{single}-wal"), Path(f"{single}-shm")):
                 p.unlink(missing_ok=True)
             if not args.db:
                 os.rmdir(path.parent)

@@ -467,12 +467,13 @@ class _DevicesAt(Collection):
         return sum(1 for _ in self)
 
 
-def changed_flags(before: Iterable[Flag], still_open: Iterable[Flag], held: Collection[tuple[str, str]],
-                  now: datetime) -> list[Flag]:
+def changed_flags(before: Iterable[Flag], still_open: Iterable[Flag],
+                  held: Collection[tuple[str, str, datetime]], now: datetime) -> list[Flag]:
     """The flags of `still_open` whose stored row must be rewritten after an evaluation at `now`.
 
-    `before` are the open flags as read, `held` the keys of those stored as
-    "held at the latest evaluation" (Store.flags_for_evaluation). A flag
+    `before` are the open flags as read, `held` the (kind, device_id,
+    raised_at) of those stored as "held at the latest evaluation"
+    (Store.flags_for_evaluation). A flag
     that holds now and held then, with the same reason and evidence, is
     already right in the store: a district's open flags mostly are.
     """
@@ -483,7 +484,7 @@ def changed_flags(before: Iterable[Flag], still_open: Iterable[Flag], held: Coll
         # A flag that does not hold now keeps the last-present time it was read with; only the change from
         # "held at the latest evaluation" (stored as NULL) to that explicit time needs writing.
         if (old is None or old.reason != flag.reason or old.evidence != flag.evidence
-                or (flag.last_present_at == now) != ((flag.kind, flag.device_id) in held)):
+                or (flag.last_present_at == now) != ((flag.kind, flag.device_id, flag.raised_at) in held)):
             found.append(flag)
     return found
 

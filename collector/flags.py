@@ -105,7 +105,7 @@ import math
 import re
 from bisect import bisect_right
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta, tzinfo
 from types import MappingProxyType
 from typing import Any
@@ -309,8 +309,8 @@ class FlagPolicy:
 
     def __reduce__(self) -> tuple:
         # A mappingproxy does not pickle; the evaluation hands the policy to worker processes.
-        return (FlagPolicy, (dict(self.classes), self.default, self.agent_silent_after, self.hold_down,
-                             self.cool_down, self.min_duration, self.timezone))
+        return (FlagPolicy, tuple(dict(self.classes) if each.name == "classes" else getattr(self, each.name)
+                                  for each in fields(self)))
 
 
 # ---------------------------------------------------------------- outputs

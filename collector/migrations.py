@@ -310,11 +310,30 @@ def create_flag_evaluations(db) -> None:
         )
         """
     )
-    # Make last_present_at nullable (SQLite cannot drop NOT NULL in place): copy it to a new column.
-    db.execute("ALTER TABLE flags ADD COLUMN last_present_at_new TEXT")
-    db.execute("UPDATE flags SET last_present_at_new = last_present_at")
-    db.execute("ALTER TABLE flags DROP COLUMN last_present_at")
-    db.execute("ALTER TABLE flags RENAME COLUMN last_present_at_new TO last_present_at")
+    # Make last_present_at nullable. SQLite cannot drop NOT NULL in place, and DROP COLUMN needs SQLite 3.35
+    # (older systems still ship 3.34): the table is rebuilt, the usual way, with its indexes.
+    db.execute(
+        """
+        CREATE TABLE flags_0007 (
+            id INTEGER PRIMARY KEY,
+            site TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            evidence TEXT NOT NULL DEFAULT '[]',  -- JSON list of strings
+            raised_at TEXT NOT NULL,
+            cleared_at TEXT,                      -- NULL while open
+            last_present_at TEXT                  -- NULL: held at the latest evaluation (flag_evaluations)
+        )
+        """
+    )
+    db.execute("INSERT INTO flags_0007 (id, site, device_id, kind, reason, evidence, raised_at, cleared_at,"
+               " last_present_at) SELECT id, site, device_id, kind, reason, evidence, raised_at, cleared_at,"
+               " last_present_at FROM flags")
+    db.execute("DROP TABLE flags")
+    db.execute("ALTER TABLE flags_0007 RENAME TO flags")
+    db.execute("CREATE INDEX idx_flags_cleared_site ON flags (cleared_at, site)")
+    db.execute("CREATE INDEX idx_flags_site_device_kind ON flags (site, device_id, kind)")
 
 
 def apply_migrations(db) -> list[str]:

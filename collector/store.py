@@ -110,7 +110,8 @@ class StoredFlags:
     held_rows: dict[tuple[str, str], tuple[str, str, str, str]]   # (kind, device_id) -> (site, reason,
     #                                             evidence JSON, raised_at) of a flag held at the latest evaluation
     recently_cleared: list[tuple[str, Flag]]
-    held: set[tuple[str, str]]                  # (kind, device_id) of every open flag held at the latest evaluation
+    held: set[tuple[str, str, datetime]]        # (kind, device_id, raised_at) of every open flag held at the
+    #                                             latest evaluation (a key open twice has two rows: never expected)
     latest_evaluation: datetime | None
 
     def held_flag(self, key: tuple[str, str]) -> tuple[str, Flag]:
@@ -1080,7 +1081,7 @@ class _Database:
             return site, Flag(kind, device_id, reason, _tuple_from_json(evidence), when(raised),
                               when(cleared) if cleared else None, when(present) if present else None)
 
-        held: set[tuple[str, str]] = set()
+        held: set[tuple[str, str, datetime]] = set()
         held_rows: dict[tuple[str, str], tuple[str, str, str, str]] = {}
         others: list[tuple[str, Flag]] = []
         repeated: set[tuple[str, str]] = set()
@@ -1090,7 +1091,7 @@ class _Database:
                 f" WHERE cleared_at IS NULL{self._in_shard('site')} ORDER BY raised_at, id"):
             key = (kind, device_id)
             if present is None:
-                held.add(key)
+                held.add((kind, device_id, when(raised)))
             if present is None and key not in held_rows and key not in repeated:
                 held_rows[key] = (site, reason, evidence, raised)
                 continue

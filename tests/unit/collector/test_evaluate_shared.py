@@ -1,22 +1,26 @@
 """`district.evaluate` shares the schools over worker processes: it must give what one process gives.
 
-Two copies of one real store (the benchmark's synthetic district, small:
+Three copies of one real store (the benchmark's synthetic district, small:
 every flag kind, health histories, scans, asset and console imports) are
-evaluated three times each, one with evaluate(workers=3) (two spawned
-processes and a thread), one with evaluate_district then evaluate_flags in
-this process. Reports, flag runs, snapshots and every stored flag row must
+evaluated three times each: with evaluate(workers=3) (two spawned processes
+and a thread); with evaluate_district then evaluate_flags in this process;
+and the reference way, without any of the evaluation's shortcuts (every
+console row and sighting read, every open flag through flags.advance_flags
+and rewritten). Reports, flag runs, snapshots and every stored flag row must
 be the same.
 """
 
 import asyncio
+from collections import Counter
 import importlib.util
 import shutil
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
-from headcount.collector.district import (evaluate, evaluate_district, evaluate_flags, flag_run_json, report_json,
-                                          share_sites)
+from headcount.collector.district import (_stored_matches, evaluate, evaluate_district, evaluate_flags,
+                                          firmware_rules, flag_conditions, flag_run_json, report_json, share_sites)
+from headcount.collector.flags import AgentState, advance_flags
 from headcount.collector.store import Store
 
 BENCH = Path(__file__).resolve().parents[3] / "bench" / "district_eval.py"
@@ -40,27 +44,56 @@ def stored(path: Path) -> dict[str, list[tuple]]:
         }
 
 
+async def evaluate_the_reference_way(store: Store, standards, now):
+    """evaluate without its shortcuts: the report, and the open flags by kind after the run."""
+    policy = standards.flag_policy
+    report, rows = await evaluate_district(store, standards, now)
+    agents = {site: AgentState(site, heard) for site, heard in (await store.agents_last_heard()).items()}
+    matches = _stored_matches(await store.stored_assets())
+    conditions, unknown, sites = flag_conditions(rows, agents, matches, await store.network_last_seen(),
+                                                 standards.calendar, policy, now, polls=await store.recent_polls(),
+                                                 firmware=firmware_rules(standards, now.date()))
+    stored_flags = await store.flags_for_evaluation(now - policy.cool_down)
+    everything = stored_flags.all_open()
+    for site, flag in (*everything, *stored_flags.recently_cleared):
+        sites.setdefault(flag.device_id, site)
+    still, raised, cleared = advance_flags([flag for _, flag in everything], conditions, now, policy,
+                                           recently_cleared=[flag for _, flag in stored_flags.recently_cleared],
+                                           unknown_devices=set(unknown))
+
+    def with_site(flags):
+        return [(sites.get(flag.device_id, ""), flag) for flag in flags]
+
+    await store.apply_flags(with_site(raised), with_site(still), with_site(cleared), evaluated_at=now)
+    return report, dict(Counter(flag.kind for flag in (*still, *raised)))
+
+
 def test_shared_out_evaluation_equals_one_process(tmp_path):
     bench = bench_module()
     standards = bench.district(7)
-    shared, single = tmp_path / "shared.db", tmp_path / "single.db"
+    shared, single, reference = tmp_path / "shared.db", tmp_path / "single.db", tmp_path / "reference.db"
     asyncio.run(bench.build(shared, standards, 90))
     shutil.copy(shared, single)
+    shutil.copy(shared, reference)
 
-    async def both(now):
+    async def three(now):
         async with await Store.open(shared, retention_days=0) as store:
             report_a, run_a = await evaluate(store, standards, now, workers=3)
         async with await Store.open(single, retention_days=0) as store:
             report_b, rows = await evaluate_district(store, standards, now)
             run_b = await evaluate_flags(store, standards, now, rows=rows)
-        return (report_json(report_a), flag_run_json(run_a)), (report_json(report_b), flag_run_json(run_b))
+        async with await Store.open(reference, retention_days=0) as store:
+            report_c, open_by_kind = await evaluate_the_reference_way(store, standards, now)
+        return ((report_json(report_a), flag_run_json(run_a)), (report_json(report_b), flag_run_json(run_b)),
+                (report_json(report_c), open_by_kind))
 
     runs = []
     for later in (timedelta(0), timedelta(minutes=15), timedelta(days=1, hours=2)):
-        a, b = asyncio.run(both(bench.NOW + later))
+        a, b, c = asyncio.run(three(bench.NOW + later))
         assert a == b
+        assert a[0] == c[0] and a[1]["open_by_kind"] == c[1]
         runs.append(a[1])
-    assert stored(shared) == stored(single)
+    assert stored(shared) == stored(single) == stored(reference)
     # The comparison means something only if the district raised, kept and cleared flags of many kinds.
     assert runs[0]["raised"] > 100 and len(runs[0]["open_by_kind"]) >= 6
     assert runs[1]["raised"] == 0 and runs[1]["open"] == runs[0]["open"]
