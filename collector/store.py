@@ -1085,10 +1085,12 @@ class _Database:
         held_rows: dict[tuple[str, str], tuple[str, str, str, str]] = {}
         others: list[tuple[str, Flag]] = []
         repeated: set[tuple[str, str]] = set()
-        # A key open twice (never expected) takes the full lifecycle, which repairs it.
+        # A key open twice (never expected) takes the full lifecycle, which repairs it. Read in the index's own
+        # order, which costs nothing: the held rows need no order, and the rest are sorted below (sorting every
+        # open flag by its raise would cost a temporary B-tree of them all).
         for site, device_id, kind, reason, evidence, raised, present in conn.execute(
                 "SELECT site, device_id, kind, reason, evidence, raised_at, last_present_at FROM flags"
-                f" WHERE cleared_at IS NULL{self._in_shard('site')} ORDER BY raised_at, id"):
+                f" WHERE cleared_at IS NULL{self._in_shard('site')} ORDER BY cleared_at, site, id"):
             key = (kind, device_id)
             if present is None:
                 held.add((kind, device_id, when(raised)))
@@ -1101,6 +1103,7 @@ class _Database:
                                    latest or first_raised))
             repeated.add(key)
             others.append(flag(site, device_id, kind, reason, evidence, raised, None, present or latest or raised))
+        others.sort(key=lambda item: item[1].raised_at)      # oldest raise first, as the docstring says
         cleared_rows = [flag(*row) for row in conn.execute(
             "SELECT site, device_id, kind, reason, evidence, raised_at, cleared_at, last_present_at FROM flags"
             f" WHERE cleared_at >= ?{self._in_shard('site')} ORDER BY raised_at, id", (cleared_since,))]
