@@ -170,6 +170,7 @@ async def run_agent(
                 "delivered_sequence": sink.delivered_sequence,
                 "pending_batches": sink.pending_batches,
                 "dropped_batches": sink.dropped_batches,
+                "withdrawn_scan_summaries": sink.withdrawn_summaries,
                 **state,
             })
             status_failed = False

@@ -23,7 +23,7 @@ from headcount.v1 import inventory_pb2_grpc as pb_grpc
 
 from . import wire
 from .errors import SinkUnavailableError
-from .model import Observation
+from .model import Observation, ScanSummary
 from .state import SequenceCounter
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ class GrpcSink:
         self._wakeup = asyncio.Event()
         self.delivered_sequence = 0
         self.dropped_batches = 0
+        self.withdrawn_summaries = 0      # scans no longer vouched for: their first batches were dropped
         self.connected = False
         self.last_error = ""
 
@@ -100,9 +101,29 @@ class GrpcSink:
             self.dropped_batches += 1
             log.warning("collector unreachable for too long: dropped batch %d (%d observations)",
                         dropped.sequence, len(dropped.observations))
+            self._withdraw_scan_summaries(dropped)
         self._wakeup.set()
         self._on_change()
         return sequences
+
+    def _withdraw_scan_summaries(self, dropped: PendingBatch) -> None:
+        """Take the scan summary out of the batches left of a scan whose first batches were dropped.
+
+        A summary tells the collector "this scan looked": every device it did
+        not report was missed. With part of its sightings dropped, that would
+        count misses for devices that were seen; without its summary, the
+        scan counts as no look at all, which is true of what arrives. The
+        batches of one submit share their created_at (the scan's end).
+        """
+        for batch in self._pending:
+            if batch.created_at != dropped.created_at:
+                continue
+            kept = tuple(o for o in batch.observations if not isinstance(o, ScanSummary))
+            if len(kept) != len(batch.observations):
+                batch.observations = kept
+                self.withdrawn_summaries += 1
+                log.warning("batch %d: the scan's summary withdrawn, its first batches were dropped",
+                            batch.sequence)
 
     async def run(self) -> None:
         """Deliver forever: connect, send, reconnect with backoff. Cancel to stop."""

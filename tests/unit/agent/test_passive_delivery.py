@@ -107,3 +107,34 @@ def test_an_endpoint_never_says_its_raw_hostname():
     assert runner.reported_hostname(kept, "Lab-PC-07") == "Lab-PC-07"
     identity = runner.agent_identity(dataclasses.replace(endpoint, privacy=PrivacySettings()), [])
     assert identity["hostname"] == "" and identity["agent_id"] == "endpoint" and identity["mode"] == "endpoint"
+
+
+def test_a_scan_whose_first_batches_are_dropped_no_longer_vouches_for_its_look(monkeypatch, tmp_path):
+    """The queue drops the oldest batches while the collector is away. When that takes the first batches of a
+    scan, its summary (in its last batch) must go too: it would count misses for devices that were seen."""
+    from datetime import datetime, timedelta, timezone
+
+    from headcount.agent import sink as sink_module
+    from headcount.agent.model import ArpSighting, ScanSummary
+
+    monkeypatch.setattr(sink_module, "MAX_OBSERVATIONS_PER_BATCH", 2)
+    monkeypatch.setattr(sink_module, "MAX_PENDING_BATCHES", 4)
+    sink = GrpcSink(f"127.0.0.1:{closed_port()}", identity_message("a", "s", "0", "h", []),
+                    SequenceCounter(tmp_path), heartbeat_interval_s=60)
+    start = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+
+    def scan(minute: int, hosts: int) -> list:
+        at = start + timedelta(minutes=minute)
+        seen = [ArpSighting(f"3c:22:fb:00:{minute:02x}:{n:02x}", f"198.18.230.{n + 1}", "", False, "eth0", at)
+                for n in range(hosts)]
+        return [*seen, ScanSummary(at - timedelta(seconds=30), at, ("arp",), (), hosts)]
+
+    sink.submit(scan(0, 3), now=start)                            # 2 batches, the summary in the second
+    assert [sum(isinstance(o, ScanSummary) for o in b.observations) for b in sink._pending] == [0, 1]
+    sink.submit(scan(15, 5), now=start + timedelta(minutes=15))   # 3 batches: 5 in all, the oldest dropped
+    batches = list(sink._pending)
+    assert sink.dropped_batches == 1 and sink.withdrawn_summaries == 1 and len(batches) == 4
+    # The first scan's last batch keeps its sighting but no longer its summary; the second scan is whole.
+    assert [o.kind for o in batches[0].observations] == ["arp"]
+    assert sum(isinstance(o, ScanSummary) for b in batches[1:] for o in b.observations) == 1
+    assert sum(1 for b in batches[1:] for o in b.observations if o.kind == "arp") == 5
