@@ -344,8 +344,9 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
 # conditions (flag_inventory + flags.status_condition), every agent's silence
 # (flags.agent_flag) and the device-management findings of the imported assets
 # (assets.management_findings: AUE passed or near, off the network), advanced
-# against the stored open flags by flags.advance_flags and stored in one
-# transaction (Store.apply_flags).
+# against the stored open flags as flags.advance_flags does (advance_stored:
+# the flags that hold word for word as stored are left alone), and the changes
+# stored in one transaction (Store.write_flag_rows).
 
 SCAN_INTERVAL = timedelta(minutes=15)     # the agents' default sweep: missed polls are counted in it
 FIRST_RAISED_SHOWN = 20
