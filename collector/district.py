@@ -193,6 +193,17 @@ def firmware_rules(standards: Standards | None, today: date) -> dict[tuple[str, 
     return found
 
 
+def student_lifecycles(standards: Standards | None) -> dict[tuple[str, str], float]:
+    """(school id, student device class) -> the years its grade band plans for the class (max_age_years):
+    the age at which a student device of that school is due, over its class's lifecycle_years."""
+    found: dict[tuple[str, str], float] = {}
+    for school in standards.schools if standards is not None else ():
+        for standard in standards.band_of(school).student_devices:
+            if standard.max_age_years is not None:
+                found[(school.id, standard.device_class)] = float(standard.max_age_years)
+    return found
+
+
 def missed_polls(polls: Sequence[str] | None, heard: datetime, last_seen_text: str, last_seen: datetime,
                  scan_interval: timedelta) -> int:
     """Polls of the device's site that began after its last sighting.
@@ -231,6 +242,7 @@ def _readings(snmp_health: str | None, host_facts: str | None) -> dict[str, Any]
 def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], calendar: SchoolCalendar,
                    policy: FlagPolicy, now: datetime, scan_interval: timedelta, *,
                    polls: Mapping[str, Sequence[str]] | None = None, firmware: FirmwareRules | None = None,
+                   lifecycles: Mapping[tuple[str, str], float] | None = None,
                    ) -> Iterator[tuple[str, Status, list[RefurbishFlag]]]:
     """(device_id, offline status, refurbish flags) of each inventory tuple, in order.
 
@@ -238,15 +250,17 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
     there is none), its missed polls (`missed_polls`, from `polls`: site ->
     start times of its newest network polls), then flags.offline_status and
     flags.refurbish_flags on its DeviceState, with its model's firmware
-    standard from `firmware` (firmware_rules) and, where the store has them,
-    its health readings (SNMP history, endpoint host facts).
+    standard from `firmware` (firmware_rules), a student device's lifecycle
+    from `lifecycles` ((site, class) -> years: student_lifecycles) and, where
+    the store has them, its health readings (SNMP history, endpoint host facts).
 
     A device without health readings depends only on its agent, class, last
     sighting and missed polls for its status, and on its class, purchase
-    date, first sighting, AUE date and firmware standard for its refurbish
-    flags: each distinct combination is judged once (with offline_status
-    and refurbish_flags themselves) and shared; flags are rebuilt per device
-    with its own id. A device with readings is judged on its own.
+    date, first sighting, AUE date, firmware standard and lifecycle for its
+    refurbish flags: each distinct combination is judged once (with
+    offline_status and refurbish_flags themselves) and shared; flags are
+    rebuilt per device with its own id. A polled device shares those and
+    has its health judged on its own; an endpoint is judged on its own.
     """
     polls = polls or {}
     firmware = firmware or {}
@@ -274,16 +288,17 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
         return status
 
     def judge_refurbish(key: tuple) -> tuple[RefurbishFlag, ...]:
-        device_class, infrastructure, purchase, first_text, aue, model, version, rule = key
+        device_class, infrastructure, purchase, first_text, aue, model, version, rule, lifecycle = key
         first_seen = parse_timestamp(first_text)
         minimum, end_of_life = rule or (None, False)
         device = DeviceState("", "", "", device_class, infrastructure, first_seen, first_seen,
                              purchase_date=purchase, aue_date=aue, model=model or "", firmware=version or "",
-                             minimum_firmware=minimum, firmware_end_of_life=end_of_life)
+                             minimum_firmware=minimum, firmware_end_of_life=end_of_life, lifecycle_years=lifecycle)
         found = refurbish[key] = tuple(refurbish_flags(device, policy, now))
         return found
 
     get_site, get_status, get_refurbish, get_rule = sites.get, statuses.get, refurbish.get, firmware.get
+    get_lifecycle = (lifecycles or {}).get
     parse = parse_timestamp
     for (site, device_id, mac, device_class, infrastructure, model, version, _, first_seen, last_seen, purchase, aue,
          _, snmp_health, host_facts) in rows:
@@ -294,10 +309,11 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
             key = (heard, device_class, infrastructure, last_seen, missed)
             status = get_status(key) or judge_status(key)
         rule = get_rule((device_class, model.casefold())) if infrastructure and model else None
+        lifecycle = None if infrastructure or not lifecycles else get_lifecycle((site, device_class))
         if snmp_health and not host_facts:
             # A polled device: age, firmware and AUE as for any device (shared), its health on its own.
             rkey = (device_class, infrastructure, purchase, first_seen, aue, model if rule else None,
-                    version if rule else None, rule)
+                    version if rule else None, rule, lifecycle)
             templates = get_refurbish(rkey)
             if templates is None:
                 templates = judge_refurbish(rkey)
@@ -323,11 +339,11 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
             device = DeviceState(site, device_id, mac, device_class, infrastructure, parse(last_seen), first,
                                  purchase_date=purchase, aue_date=aue, model=model, firmware=version,
                                  minimum_firmware=minimum, firmware_end_of_life=end_of_life,
-                                 **_readings(snmp_health, host_facts))
+                                 lifecycle_years=lifecycle, **_readings(snmp_health, host_facts))
             yield device_id, status, refurbish_flags(device, policy, now)
             continue
         rkey = (device_class, infrastructure, purchase, first_seen, aue, model if rule else None,
-                version if rule else None, rule)
+                version if rule else None, rule, lifecycle)
         templates = get_refurbish(rkey)
         if templates is None:
             templates = judge_refurbish(rkey)
@@ -403,6 +419,7 @@ def flag_conditions(rows: list[tuple], agents: Mapping[str, AgentState], matches
                     network_last_seen: Mapping[tuple[str, str], datetime], calendar: SchoolCalendar,
                     policy: FlagPolicy, now: datetime, scan_interval: timedelta = SCAN_INTERVAL, *,
                     polls: Mapping[str, Sequence[str]] | None = None, firmware: FirmwareRules | None = None,
+                    lifecycles: Mapping[tuple[str, str], float] | None = None,
                     ) -> tuple[list[Condition], Collection[str], dict[str, str]]:
     """(conditions that hold at `now`, device ids whose presence is unknown, device id -> site).
 
@@ -419,7 +436,8 @@ def flag_conditions(rows: list[tuple], agents: Mapping[str, AgentState], matches
     off_network = {f.device_id for f in findings if f.kind == OFF_NETWORK}
     finding_aue = {f.device_id for f in findings if f.kind in _FINDING_AUE_KINDS}
     polls = polls or {}
-    judged = flag_inventory(rows, agents, calendar, policy, now, scan_interval, polls=polls, firmware=firmware)
+    judged = flag_inventory(rows, agents, calendar, policy, now, scan_interval, polls=polls, firmware=firmware,
+                            lifecycles=lifecycles)
     for row, (device_id, status, refurbish) in zip(rows, judged):
         state = status.state
         if state == UNKNOWN_AGENT_SILENT:
@@ -509,7 +527,8 @@ def judge_flags(rows: list[tuple], agents: Mapping[str, AgentState], assets: Ite
     matches = _stored_matches(assets)
     conditions, unknown, sites = flag_conditions(rows, agents, matches, network_last_seen if matches else {},
                                                  standards.calendar, policy, now, scan_interval, polls=polls,
-                                                 firmware=firmware_rules(standards, today))
+                                                 firmware=firmware_rules(standards, today),
+                                                 lifecycles=student_lifecycles(standards))
     if clock is not None:
         clock.mark("judge devices and agents")
     advanced = advance_stored(stored, conditions, now, policy, unknown)

@@ -228,6 +228,9 @@ class DeviceState:
     # was running on its battery at the time (then "low" is a power cut draining it, not a worn battery).
     ups_battery_status: str = ""
     ups_on_battery: bool = False
+    # The device's own lifecycle where its school plans one (the grade band's max_age_years for a student
+    # device); None: its class's (ClassPolicy.lifecycle_years).
+    lifecycle_years: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -692,7 +695,7 @@ def _refurbish(device: DeviceState, policy: FlagPolicy, now: datetime, notes: li
     today = now.date() if policy.timezone is None else now.astimezone(policy.timezone).date()
     today_ordinal = today.toordinal()
     # Age and AUE concern most devices and flag few: their tests are inline, the texts built only for a flag.
-    lifecycle = rules.lifecycle_years
+    lifecycle = device.lifecycle_years if device.lifecycle_years is not None else rules.lifecycle_years
     if lifecycle is not None:
         purchased = device.purchase_date
         start = purchased if purchased is not None else device.first_seen.date()

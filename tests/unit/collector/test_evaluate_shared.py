@@ -19,7 +19,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from headcount.collector.district import (_stored_matches, evaluate, evaluate_district, evaluate_flags,
-                                          firmware_rules, flag_conditions, flag_run_json, report_json, share_sites)
+                                          firmware_rules, flag_conditions, flag_run_json, report_json, share_sites,
+                                          student_lifecycles)
 from headcount.collector.flags import AgentState, advance_flags
 from headcount.collector.store import Store
 
@@ -52,7 +53,8 @@ async def evaluate_the_reference_way(store: Store, standards, now):
     matches = _stored_matches(await store.stored_assets())
     conditions, unknown, sites = flag_conditions(rows, agents, matches, await store.network_last_seen(),
                                                  standards.calendar, policy, now, polls=await store.recent_polls(),
-                                                 firmware=firmware_rules(standards, now.date()))
+                                                 firmware=firmware_rules(standards, now.date()),
+                                                 lifecycles=student_lifecycles(standards))
     stored_flags = await store.flags_for_evaluation(now - policy.cool_down)
     everything = stored_flags.all_open()
     for site, flag in (*everything, *stored_flags.recently_cleared):

@@ -193,3 +193,38 @@ def test_every_flags_mistake_is_reported_in_one_pass(district):
         f"{flags}:{line_of(flags, '[flags.classes.tablet]')}",
         f"{flags}:{line_of(flags, 'supply_floor_percent = 101')}",
     ]
+
+
+# ------------------------------------------------------------------------------------------ band lifecycles
+
+
+def test_a_student_device_ages_by_its_schools_grade_band_and_infrastructure_by_its_class():
+    from datetime import datetime, timezone
+
+    from headcount.collector.district import flag_inventory, student_lifecycles
+    from headcount.collector.flags import AgentState
+
+    standards = load_standards(EXAMPLE)
+    lifecycles = student_lifecycles(standards)
+    # grade-bands.toml: K-5 Chromebooks and iPads 5 years, 6-8 and 9-12 Chromebooks 4, high-school labs 6.
+    assert lifecycles[("lincoln-elementary", "chromebook")] == lifecycles[("lincoln-elementary", "ipad")] == 5.0
+    assert lifecycles[("jefferson-middle", "chromebook")] == lifecycles[("roosevelt-high", "chromebook")] == 4.0
+    assert lifecycles[("roosevelt-high", "windows_pc")] == 6.0
+    assert ("jefferson-middle", "ipad") not in lifecycles       # the band approves no iPads: the class's own
+
+    now = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)
+    bought = date(2022, 5, 1)        # 4.6 years before: past 4 years, not past 5
+    seen = "2026-11-24T10:15:00.000000Z"
+    rows = [(site, str(n), f"00:00:5e:00:53:{n:02x}", cls, cls == "switch", "", "", "", "2022-05-01T00:00:00.000000Z",
+             seen, bought, None, None, None, None)
+            for n, (site, cls) in enumerate((("lincoln-elementary", "chromebook"), ("jefferson-middle", "chromebook"),
+                                             ("jefferson-middle", "ipad"), ("lincoln-elementary", "switch")))]
+    agents = {site: AgentState(site, now) for site in ("lincoln-elementary", "jefferson-middle")}
+    judged = {device: [f.reason for f in flags] for device, _, flags in flag_inventory(
+        rows, agents, standards.calendar, standards.flag_policy, now, timedelta(minutes=15),
+        lifecycles=lifecycles)}
+    assert judged["0"] == []                                   # K-5 plans 5 years
+    assert judged["1"] == ["4.6 years old, past the 4-year lifecycle of chromebook"]
+    assert judged["2"] == ["4.6 years old, past the 4-year lifecycle of ipad"]     # the class's 4 years
+    # Infrastructure ages by its class (infrastructure.toml: switches 8 years), never by a band.
+    assert judged["3"] == []
