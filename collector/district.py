@@ -98,7 +98,7 @@ async def evaluate_district(store: Store, standards: Standards, now: datetime,
                             *, save: bool = True) -> tuple[DistrictReport, list[tuple]]:
     """Read the inventory, evaluate every school and the district, keep the dated snapshots.
 
-    Returns the report and the inventory tuples read (evaluate_flags takes them, to read the store once).
+    Returns the report and the inventory tuples read (flag_conditions takes them, to read the store once).
     """
     rows = await store.inventory_tuples()
     report = evaluate_tuples(standards, rows, now=now)
@@ -599,28 +599,6 @@ def advance_stored(stored: StoredFlags, conditions: Iterable[Condition], now: da
     return Advanced(still_open, raised, cleared, unchanged, before)
 
 
-async def evaluate_flags(store: Store, standards: Standards, now: datetime, *,
-                         policy: FlagPolicy | None = None, scan_interval: timedelta = SCAN_INTERVAL,
-                         rows: list[tuple] | None = None) -> FlagRun:
-    """Judge every device and agent at `now`, advance the stored flags, store the result in one transaction.
-
-    The thresholds are the standards' (Standards.flag_policy) unless `policy`
-    is given. One process does it all; `evaluate` shares the same work out.
-    """
-    policy = policy or standards.flag_policy
-    if rows is None:
-        rows = await store.inventory_tuples()
-    agents = {site: AgentState(site, heard) for site, heard in (await store.agents_last_heard()).items()}
-    bounds = asset_bounds(policy, now)
-    assets = await store.stored_assets(*bounds)
-    seen = await store.network_last_seen(bounds[1], bounds[2]) if assets else {}
-    judged = judge_flags(rows, agents, assets, seen, await store.recent_polls(),
-                         await store.flags_for_evaluation(now - policy.cool_down), standards, policy, now,
-                         scan_interval)
-    await store.write_flag_rows(judged.rows, now)
-    return FlagJudgement.combined([judged])
-
-
 # ---------------------------------------------------------------------------------------------- in parallel
 #
 # A district evaluation is a million devices' worth of Python work that splits
@@ -629,7 +607,7 @@ async def evaluate_flags(store: Store, standards: Standards, now: datetime, *,
 # `evaluate` shares the schools out over the machine's cores, each share read
 # through its own connection (store.ShardReader) and judged on its own (one in
 # this process, the rest in worker processes), and writes the results itself,
-# in one transaction, as evaluate_district and evaluate_flags would.
+# in one transaction. A small district is one share, judged in this process.
 
 
 @dataclass(frozen=True)
@@ -703,13 +681,13 @@ def share_sites(loads: Mapping[str, int], shares: int) -> list[list[str]]:
     return found
 
 
+MAX_WORKERS = 8
+DEVICES_PER_WORKER = 50_000      # a district this large or more keeps a worker busy for seconds
+
+
 def default_workers() -> int:
     return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
                       MAX_WORKERS))
-
-
-MAX_WORKERS = 8
-DEVICES_PER_WORKER = 50_000      # a district this large or more keeps a worker busy for seconds
 
 
 async def evaluate(store: Store, standards: Standards, now: datetime, *, workers: int | None = None,
@@ -717,7 +695,7 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
                    save: bool = True, steps: dict[str, float] | None = None) -> tuple[DistrictReport, FlagRun]:
     """Uniformity and flags for the whole district at `now`, the work shared out over `workers` processes
     (default: one per core, one per DEVICES_PER_WORKER devices at most): the same report, snapshots and flags
-    as evaluate_district then evaluate_flags.
+    whatever the number of processes.
 
     `steps`, when given, receives the seconds spent per step, this process's and each share's.
     """
@@ -750,9 +728,7 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
     clock.mark("uniformity")
     if save:
         await store.save_snapshots(snapshots_of(report))
-    await store.write_flag_rows(FlagRows([row for r in results for row in r.flags.rows.inserts],
-                                         [row for r in results for row in r.flags.rows.updates],
-                                         [row for r in results for row in r.flags.rows.clears]), now)
+    await store.write_flag_rows(FlagRows.joined([result.flags.rows for result in results]), now)
     clock.mark("write snapshots and flags")
     if steps is not None:
         steps.update(clock.steps)

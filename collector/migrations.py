@@ -295,7 +295,7 @@ def create_scans_and_health(db) -> None:
 
 @migrations(name="0007_flag_evaluations")
 def create_flag_evaluations(db) -> None:
-    # One row per flag evaluation (district.evaluate_flags). A flag whose
+    # One row per flag evaluation (district.evaluate). A flag whose
     # condition held at the latest evaluation keeps last_present_at NULL, so an
     # evaluation writes only the flags it changes, not every open flag: a
     # district has hundreds of thousands open and most hold run after run.

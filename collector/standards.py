@@ -375,6 +375,7 @@ class _Locator:
         return path
 
     def _pair(self, table: KeyPath) -> None:
+        """One `key = value` under `table` (a table's line or an inline table's item): mark it, read its value."""
         path = table + self._key()
         self._mark(path)
         self._blank()
@@ -451,12 +452,7 @@ class _Locator:
                 if self._peek() in ("}", ""):
                     self.pos += 1
                     return
-                item = path + self._key()
-                self._mark(item)
-                self._blank()
-                self.pos += 1   # "="
-                self._blank()
-                self._value(item)
+                self._pair(path)
                 self._gap()
                 if self._peek() == ",":
                     self.pos += 1

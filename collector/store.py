@@ -135,6 +135,11 @@ class FlagRows:
     updates: list[tuple]
     clears: list[tuple]
 
+    @staticmethod
+    def joined(parts: Sequence[FlagRows]) -> FlagRows:
+        return FlagRows([row for part in parts for row in part.inserts], [row for part in parts for row in part.updates],
+                        [row for part in parts for row in part.clears])
+
 
 def flag_rows(raised: Sequence[tuple[str, Flag]], still_open: Sequence[tuple[str, Flag]],
               cleared: Sequence[tuple[str, Flag]], evaluated_at: str | None) -> FlagRows:
@@ -1045,14 +1050,7 @@ class _Database:
 
     def list_snapshots(self, scope: str | None, school_id: str | None, limit: int) -> list[UniformitySnapshot]:
         """Newest first."""
-        where, params = [], []
-        if scope is not None:
-            where.append("scope = ?")
-            params.append(scope)
-        if school_id is not None:
-            where.append("school_id = ?")
-            params.append(school_id)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        clause, params = _where(("scope = ?", scope), ("school_id = ?", school_id))
         return [
             UniformitySnapshot(taken_at=parse_timestamp(r["taken_at"]), scope=r["scope"], school_id=r["school_id"],
                                score=r["score"], parts=json.loads(r["parts"]), rules=json.loads(r["rules"]),
@@ -1143,16 +1141,8 @@ class _Database:
     def list_flags(self, include_cleared: bool, site: str | None, kind: str | None, limit: int,
                    ) -> list[tuple[str, str, Flag]]:
         """(site, the device's primary MAC or '' for an agent's flag, Flag), newest raise first."""
-        where, params = [], []
-        if not include_cleared:
-            where.append("f.cleared_at IS NULL")
-        if site is not None:
-            where.append("f.site = ?")
-            params.append(site)
-        if kind is not None:
-            where.append("f.kind = ?")
-            params.append(kind)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        clause, params = _where(("f.site = ?", site), ("f.kind = ?", kind),
+                                *(() if include_cleared else (("f.cleared_at IS NULL", ()),)))
         # The MAC is looked up per flag shown (LIMIT first): a district's flags may number in the hundred thousands.
         rows = self.db.conn.execute(
             f"""
@@ -1214,8 +1204,9 @@ class ShardReader(_Database):
     sites, and it writes nothing here (the Store writes the results).
     """
 
-    def __init__(self, path: Path, sites: Sequence[str] | None):   # noqa: super().__init__ would migrate
-        """`sites` None: every site (no filter, which costs a lookup per row read)."""
+    def __init__(self, path: Path, sites: Sequence[str] | None):
+        """`sites` None: every site (no filter, which costs a lookup per row read). Not super().__init__:
+        that would migrate, which is the Store's job, not a reader's."""
         self.path = path
         self.db = sqlite_utils.Database(path)
         self.db.execute("PRAGMA busy_timeout = 5000")
@@ -1259,6 +1250,14 @@ def _with_merged(view: Device, merged: dict[str, Any]) -> Device:
         classified_at=parse_timestamp(merged["classified_at"]) if merged["classified_at"] else None,
         link_evidence=_tuple_from_json(merged["link_evidence"]),
     )
+
+
+def _where(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """A WHERE clause of the conditions whose value is not None, and their parameters. A value of () is a
+    condition without a parameter, always kept."""
+    kept = [(sql, value) for sql, value in conditions if value is not None]
+    clause = f"WHERE {' AND '.join(sql for sql, _ in kept)}" if kept else ""
+    return clause, [value for _, value in kept if value != ()]
 
 
 def _merge_assets(imported: list[tuple], model: str, infrastructure: bool

@@ -322,6 +322,13 @@ def _ratio(rule: str, description: str, have: int, per: int, standard: float) ->
                       have, per)
 
 
+def _ratio_sentence(name: str, unit: str, rule: RuleResult) -> str:
+    """A school's ratio rule as its strength or its need, e.g. "Lincoln ES: 0.62 APs per classroom, ..."."""
+    if rule.passed:
+        return f"{name}: {rule.actual:.2f} {unit}, meets the standard of {_num(rule.expected)}"
+    return f"{name}: {rule.actual:.2f} {unit}, standard is {_num(rule.expected)} ({rule.shortfall} short)"
+
+
 def _school_report(standards: Standards, school: School, band: GradeBand, agg: _Site, ap_per_classroom: float | None,
                    seen_rooms: dict[str, int] | None, shown_rooms: dict[tuple[str, str], str]) -> SchoolReport:
     name = school.short_name
@@ -336,12 +343,7 @@ def _school_report(standards: Standards, school: School, band: GradeBand, agg: _
     rule = _ratio("student-devices-per-student", f"student devices per student ({band.id})", have, school.enrollment,
                   band.student_devices_per_student)
     rules.append(rule)
-    if rule.passed:
-        strengths.append(f"{name}: {rule.actual:.2f} student devices per student, "
-                         f"meets the standard of {_num(rule.expected)}")
-    else:
-        needs.append(f"{name}: {rule.actual:.2f} student devices per student, standard is {_num(rule.expected)} "
-                     f"({rule.shortfall} short)")
+    (strengths if rule.passed else needs).append(_ratio_sentence(name, "student devices per student", rule))
 
     for standard in band.student_devices:
         cls = standard.device_class
@@ -391,12 +393,7 @@ def _school_report(standards: Standards, school: School, band: GradeBand, agg: _
         rule = _ratio("access-points-per-classroom", "access points per classroom", agg.aps, school.classrooms,
                       ap_per_classroom)
         rules.append(rule)
-        if rule.passed:
-            strengths.append(f"{name}: {rule.actual:.2f} APs per classroom, meets the standard of "
-                             f"{_num(rule.expected)}")
-        else:
-            needs.append(f"{name}: {rule.actual:.2f} APs per classroom, standard is {_num(rule.expected)} "
-                         f"({rule.shortfall} short)")
+        (strengths if rule.passed else needs).append(_ratio_sentence(name, "APs per classroom", rule))
 
     if seen_rooms is not None:
         classrooms: dict[str, str] = {}

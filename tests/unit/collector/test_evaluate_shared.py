@@ -3,7 +3,7 @@
 Three copies of one real store (the benchmark's synthetic district, small:
 every flag kind, health histories, scans, asset and console imports) are
 evaluated three times each: with evaluate(workers=3) (two spawned processes
-and a thread); with evaluate_district then evaluate_flags in this process;
+and a thread); with evaluate(workers=1) (one share, every site, no worker);
 and the reference way, without any of the evaluation's shortcuts (every
 console row and sighting read, every open flag through flags.advance_flags
 and rewritten). Reports, flag runs, snapshots and every stored flag row must
@@ -18,7 +18,7 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
-from headcount.collector.district import (_stored_matches, evaluate, evaluate_district, evaluate_flags,
+from headcount.collector.district import (_stored_matches, evaluate, evaluate_district,
                                           firmware_rules, flag_conditions, flag_run_json, report_json, share_sites,
                                           student_lifecycles)
 from headcount.collector.flags import AgentState, advance_flags
@@ -82,8 +82,7 @@ def test_shared_out_evaluation_equals_one_process(tmp_path):
         async with await Store.open(shared, retention_days=0) as store:
             report_a, run_a = await evaluate(store, standards, now, workers=3)
         async with await Store.open(single, retention_days=0) as store:
-            report_b, rows = await evaluate_district(store, standards, now)
-            run_b = await evaluate_flags(store, standards, now, rows=rows)
+            report_b, run_b = await evaluate(store, standards, now, workers=1)
         async with await Store.open(reference, retention_days=0) as store:
             report_c, open_by_kind = await evaluate_the_reference_way(store, standards, now)
         return ((report_json(report_a), flag_run_json(run_a)), (report_json(report_b), flag_run_json(run_b)),
