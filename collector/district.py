@@ -28,11 +28,12 @@ from typing import Any
 from .assets import OFF_NETWORK_AFTER_DAYS, AssetMatch, AssetRecord, ImportFile, MatchReport, management_findings, match_assets, read_import
 from .calendar import SchoolCalendar
 from .health import endpoint_readings, load_health
-from .flags import (AGENT_KEY_PREFIX, KIND_AUE, MISSING, OFFLINE, UNKNOWN_AGENT_SILENT, AgentState, Condition,
-                    DeviceState, Flag, FlagPolicy, RefurbishFlag, Status, advance_flags, agent_flag, agent_is_silent,
+from .flags import (AGENT_KEY_PREFIX, KIND_AUE, MISSING, OFFLINE, PRESENCE_KINDS, UNKNOWN_AGENT_SILENT, AgentState, Condition,
+                    DeviceState, Flag, FlagPolicy, RefurbishFlag, Status, advance_flags, agent_flag, agent_is_silent, clearly_healthy,
                     health_flags, offline_status, refurbish_flags, status_condition)
+from .quiet import quiet_cutoffs
 from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot, format_timestamp, parse_timestamp
-from .standards import Standards
+from .standards import INFRASTRUCTURE_CLASSES, Standards
 from .store import FlagRows, ShardReader, Store, StoredFlags, evidence_json as _evidence_json, flag_rows
 from .uniformity import DistrictReport, InventoryDevice, RuleResult, ScoreParts, evaluate_counts
 
@@ -319,7 +320,8 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
                 templates = judge_refurbish(rkey)
             found = [RefurbishFlag(t.kind, device_id, t.reason, t.evidence, t.since) for t in templates]
             polled = load_health(snmp_health)
-            if polled is not None:
+            if polled is not None and not clearly_healthy(polled, policy.classes.get(device_class, policy.default),
+                                                          now):
                 device = DeviceState(site, device_id, mac, device_class, infrastructure, parse(last_seen),
                                      parse(first_seen), uptime_samples=polled.uptime_samples,
                                      interface_errors=polled.interface_errors,
@@ -420,8 +422,11 @@ def flag_conditions(rows: list[tuple], agents: Mapping[str, AgentState], matches
                     policy: FlagPolicy, now: datetime, scan_interval: timedelta = SCAN_INTERVAL, *,
                     polls: Mapping[str, Sequence[str]] | None = None, firmware: FirmwareRules | None = None,
                     lifecycles: Mapping[tuple[str, str], float] | None = None,
+                    device_sites: Collection[str] | None = None,
                     ) -> tuple[list[Condition], Collection[str], dict[str, str]]:
     """(conditions that hold at `now`, device ids whose presence is unknown, device id -> site).
+
+    `device_sites`: every site with devices, when `rows` leave some out (default: the sites of `rows`).
 
     A device that management_findings says is off the network gets that
     flag and never a missing (or offline) one; a device with an AUE finding
@@ -461,7 +466,7 @@ def flag_conditions(rows: list[tuple], agents: Mapping[str, AgentState], matches
     for finding in findings:
         sites.setdefault(finding.device_id, finding.site)
         conditions.append(Condition(finding.kind, finding.device_id, finding.message, finding.evidence))
-    for site in sorted(set(agents) | set(map(itemgetter(SITE), rows))):
+    for site in sorted(set(agents) | set(map(itemgetter(SITE), rows) if device_sites is None else device_sites)):
         condition = agent_flag(agents.get(site) or AgentState(site, None), policy, now)
         sites[AGENT_KEY_PREFIX + site] = site
         if condition is not None:
@@ -520,15 +525,19 @@ def asset_bounds(policy: FlagPolicy, now: datetime) -> tuple[str, str, str]:
 def judge_flags(rows: list[tuple], agents: Mapping[str, AgentState], assets: Iterable[tuple],
                 network_last_seen: Mapping[tuple[str, str], datetime], polls: Mapping[str, Sequence[str]],
                 stored: StoredFlags, standards: Standards, policy: FlagPolicy, now: datetime,
-                scan_interval: timedelta, *, clock: _StepClock | None = None) -> FlagJudgement:
+                scan_interval: timedelta, *, clock: _StepClock | None = None,
+                device_sites: Collection[str] | None = None) -> FlagJudgement:
     """Every device's and agent's conditions at `now` (flag_conditions) advanced against the stored flags
-    (flags.advance_flags): the rows to write and what to report. No I/O: the callers read and write."""
+    (flags.advance_flags): the rows to write and what to report. No I/O: the callers read and write.
+
+    `rows` may leave out quiet devices (quiet.py), which have no condition; `device_sites` then names every
+    site with devices, for the agent flags (default: the sites of `rows`)."""
     today = now.astimezone(policy.timezone).date() if policy.timezone is not None else now.date()
     matches = _stored_matches(assets)
     conditions, unknown, sites = flag_conditions(rows, agents, matches, network_last_seen if matches else {},
                                                  standards.calendar, policy, now, scan_interval, polls=polls,
                                                  firmware=firmware_rules(standards, today),
-                                                 lifecycles=student_lifecycles(standards))
+                                                 lifecycles=student_lifecycles(standards), device_sites=device_sites)
     if clock is not None:
         clock.mark("judge devices and agents")
     advanced = advance_stored(stored, conditions, now, policy, unknown)
@@ -640,21 +649,27 @@ def _evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standard
                     scan_interval: timedelta) -> ShardResult:
     clock = _StepClock()
     with ShardReader(path, sites) as reader:
-        rows = reader.inventory_tuples()
-        clock.mark("read inventory")
         agents = {site: AgentState(site, heard) for site, heard in reader.agents_last_heard().items()}
+        polls = reader.recent_polls()
+        site_classes = reader.site_classes()
+        cutoffs = quiet_cutoffs(site_classes, agents, polls, student_lifecycles(standards), INFRASTRUCTURE_CLASSES,
+                                standards.calendar, policy, now, scan_interval)
+        clock.mark("read agents and scans, find quiet cutoffs")
+        rows, quiet_counts = reader.split_inventory(
+            {key: (found.seen_from, found.first_from) for key, found in cutoffs.items()}, sorted(PRESENCE_KINDS))
+        clock.mark("count quiet devices, read the rest")
         bounds = asset_bounds(policy, now)
         assets = reader.stored_assets(*bounds)
         seen = reader.network_last_seen(bounds[1], bounds[2]) if assets else {}
-        polls = reader.recent_polls()
-        clock.mark("read agents, scans, console rows")
+        clock.mark("read console rows")
         stored = reader.flags_for_evaluation(format_timestamp(now - policy.cool_down))
         clock.mark("read open flags")
     counts = Counter(map(_COUNT_KEY, rows))
+    counts.update(quiet_counts)
     clock.mark("count for uniformity")
     judged = judge_flags(rows, agents, assets, seen, polls, stored, standards, policy, now, scan_interval,
-                         clock=clock)
-    return ShardResult(counts, len(rows), judged, clock.steps)
+                         clock=clock, device_sites={site for site, _ in site_classes})
+    return ShardResult(counts, len(rows) + sum(quiet_counts.values()), judged, clock.steps)
 
 
 class _StepClock:

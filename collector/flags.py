@@ -685,6 +685,60 @@ def health_flags(device: DeviceState, policy: FlagPolicy, now: datetime) -> list
     return flags
 
 
+def clearly_healthy(readings: Any, rules: ClassPolicy, now: datetime) -> bool:
+    """True when health_flags certainly gives no flag to a device whose only health readings are these
+    (health.Readings of an SNMP-polled device: uptime, interface errors, printer supplies, UPS battery);
+    False when it may, and then health_flags must judge the device.
+
+    Most polled devices are healthy, and judging them in full is most of a district evaluation's health
+    work: this answers for the common case (no reboot, counters that only grow, supplies above the floor)
+    with the rules' own window sums and boot dating, and leaves every other case to them.
+    """
+    if readings.ups_battery_status in _WORN_UPS_BATTERY and not readings.ups_on_battery:
+        return False
+    floor = rules.supply_floor_percent
+    for _, level in readings.printer_supplies:
+        if type(level) is not float or level != level or 0 <= level < floor:    # noqa: E721 - not a bool
+            return False
+    errors = readings.interface_errors
+    if len(errors) >= 3:
+        if not isinstance(errors, Series):
+            return False
+        sums = _steady_error_windows(errors, *_posix_error_bounds(rules.error_window, now))
+        if sums is None or _errors_rising(sums, rules):
+            return False
+    uptime = readings.uptime_samples
+    if len(uptime) > 1:
+        if not isinstance(uptime, Series):
+            return False
+        found = _boot_times(uptime, _posix_seconds(now - REBOOT_WINDOW))
+        if found is None or found:        # junk, or boots that may count: the rule itself judges them
+            return False
+    return True
+
+
+@functools.lru_cache(maxsize=256)
+def _posix_error_bounds(window: timedelta, now: datetime) -> tuple[float, float, float]:
+    """_check_errors' window bounds (previous window start, middle, now) in POSIX seconds."""
+    middle = now - window
+    return (middle - window).timestamp(), middle.timestamp(), now.timestamp()
+
+
+@functools.lru_cache(maxsize=256)
+def _posix_seconds(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def _errors_rising(sums: tuple[float, float, float, float], rules: ClassPolicy) -> bool:
+    """Whether the newest window's error rate is a flag: risen by the factor and at least the minimum."""
+    old_errors, old_seconds, new_errors, new_seconds = sums
+    if old_seconds <= 0 or new_seconds <= 0:
+        return False        # not enough history for both windows: nothing to compare
+    new_rate = new_errors * 3600.0 / new_seconds
+    old_rate = old_errors * 3600.0 / old_seconds
+    return not (new_errors <= 0 or new_rate < rules.error_min_per_hour or new_rate < rules.error_rise_factor * old_rate)
+
+
 def _refurbish(device: DeviceState, policy: FlagPolicy, now: datetime, notes: list[str] | None) -> list[RefurbishFlag]:
     # Notes are always collected while judging (a junk value also annotates
     # its own flag); the caller of refurbish_flags just does not see the rest.
@@ -917,13 +971,11 @@ def _check_errors(device: DeviceState, rules: ClassPolicy, now: datetime, flags:
         notes.append("interface error counters contain junk (negative, not finite or not a number): "
                      "error rate not judged")
         return
+    if not _errors_rising(sums, rules):
+        return
     old_errors, old_seconds, new_errors, new_seconds = sums
-    if old_seconds <= 0 or new_seconds <= 0:
-        return              # not enough history for both windows: nothing to compare
     new_rate = new_errors * 3600.0 / new_seconds
     old_rate = old_errors * 3600.0 / old_seconds
-    if new_errors <= 0 or new_rate < rules.error_min_per_hour or new_rate < rules.error_rise_factor * old_rate:
-        return
     rise = "from none" if old_rate == 0 else f"x{new_rate / old_rate:.1f}"
     flags.append(_flag(device, KIND_INTERFACE_ERRORS,
                        f"interface errors rising: {new_rate:.1f}/h in the last {_ago(window)} against "

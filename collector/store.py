@@ -22,7 +22,8 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -931,6 +932,40 @@ class _Database:
         read each of the SNMP identities, the endpoints' host facts and the
         imported assets, joined in memory: no per-device query.
         """
+        return self._inventory_tuples()
+
+    def site_classes(self) -> list[tuple[str, str]]:
+        """Every (site, stored merged device class) with devices ('' for a device not yet classified)."""
+        return list(self.db.conn.execute(
+            "SELECT DISTINCT site, device_class FROM merged_devices WHERE 1" + self._in_shard("site")))
+
+    def split_inventory(self, cutoffs: Mapping[tuple[str, str], tuple[str, str]], presence_kinds: Sequence[str]
+                        ) -> tuple[list[tuple], Counter]:
+        """(inventory tuples of the devices that are not quiet, counts of the quiet ones), see quiet.py.
+
+        `cutoffs`: (site, stored class) -> (seen_from, first_from). A device is
+        quiet when its class at its site has cutoffs, it was last seen at or
+        after seen_from and first seen at or after first_from, and nothing else
+        is known of it: no imported asset, no SNMP identity or host facts, no
+        open flag of `presence_kinds`. A quiet device is only counted, by
+        (site, class, model, firmware, OS version, infrastructure) as its tuple
+        would be (uniformity's _COUNT_KEY); the rest are read as
+        inventory_tuples reads every device.
+        """
+        held = {device_id for (device_id,) in self.db.conn.execute(
+            f"SELECT device_id FROM flags WHERE cleared_at IS NULL AND kind IN ({_marks(presence_kinds)})"
+            + self._in_shard("site"), tuple(presence_kinds))}
+        by_class: dict[tuple[str, str], int] = {}
+        rows = self._inventory_tuples(cutoffs, held, by_class)
+        counts: Counter = Counter()
+        for (site, stored_class), count in by_class.items():
+            device_class = stored_class or "unknown"
+            counts[(site, device_class, "", "", "", device_class in _INFRASTRUCTURE)] += count
+        return rows, counts
+
+    def _inventory_tuples(self, cutoffs: Mapping[tuple[str, str], tuple[str, str]] | None = None,
+                          held: Collection[str] = (), quiet: dict[tuple[str, str], int] | None = None) -> list[tuple]:
+        """inventory_tuples; with `cutoffs`, the quiet devices (split_inventory) only counted in `quiet`."""
         conn = self.db.conn
         network: dict[str, dict[str, tuple]] = {}       # mac -> site -> (model, firmware, class)
         for site, mac, model, firmware, cls, readings in conn.execute(
@@ -953,6 +988,7 @@ class _Database:
         previous = None
         infrastructure_classes = _INFRASTRUCTURE
         get_network, get_facts, get_assets = network.get, facts.get, assets.get
+        get_cutoffs = cutoffs.get if cutoffs is not None else {}.get
         # The id comes as text (InventoryRow.device_id), ordered as a number.
         for device_id, site, merged_class, mac, first_seen, last_seen in conn.execute(
                 "SELECT CAST(m.id AS TEXT), m.site, m.device_class, d.mac, d.first_seen, d.last_seen"
@@ -966,6 +1002,13 @@ class _Database:
             if identity is not None:
                 identity = identity.get(site)
             if identity is None:
+                key = (site, merged_class)
+                bounds = get_cutoffs(key)
+                if (bounds is not None and last_seen >= bounds[0] and first_seen >= bounds[1]
+                        and get_assets(device_id) is None and device_id not in held
+                        and (not facts or get_facts((site, mac)) is None)):
+                    quiet[key] = quiet.get(key, 0) + 1     # type: ignore[index]
+                    continue
                 nd_model = firmware = readings = None
                 device_class = merged_class or "unknown"
             else:

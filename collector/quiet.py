@@ -1,0 +1,165 @@
+"""Quiet devices: the sightings past which a device can have no flag at `now`, so the store counts it unread.
+
+Most of a district's devices are quiet at any evaluation: seen in the
+latest sweeps, younger than their lifecycle, with nothing imported about
+them and no health readings. Their only part in the evaluation is a count
+for uniformity, yet reading each one into Python to learn that was most of
+an evaluation's time. SQLite compares two timestamps per device in a small
+part of it. So for each site and device class this module finds two
+cutoffs, and store.ShardReader counts in SQL the devices past both:
+
+- `seen_from`: the oldest last sighting (stored timestamp text) from which
+  on flags.offline_status gives neither "offline" nor "missing";
+- `first_from`: the oldest first sighting (a UTC date, ISO text) from which
+  on flags.refurbish_flags gives no age flag to a device it knows nothing
+  else about.
+
+The cutoffs come from the rules themselves, asked at the moments where
+their answer can change (a poll of the site starts; a day begins in the
+district's zone), never from a second copy of their arithmetic. Both rules
+can only get worse as a sighting gets older (more polls missed, more school
+days unseen, more years in service), so a binary search over those moments
+finds each cutoff. A device older than the oldest moment looked at is simply
+not quiet: it is read and judged in full, like every device with imported
+assets, health readings, an SNMP identity or an open presence flag.
+
+Pure: no I/O; `now` is passed in.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+
+from .calendar import SchoolCalendar
+from .flags import MISSING, OFFLINE, AgentState, DeviceState, FlagPolicy, agent_is_silent, offline_status, \
+    refurbish_flags
+from .model import format_timestamp, parse_timestamp
+
+# How far back the status cutoff looks for the day a device turns missing. A
+# class whose rule needs longer (a display missing after 5 school days needs a
+# week or two) is well inside it; past it, devices are read and judged in full.
+STATUS_HORIZON = timedelta(days=120)
+# The oldest start of service the age cutoff considers: any lifecycle is shorter.
+AGE_HORIZON_DAYS = 100 * 366
+# Without scan records a site's missed polls are estimated in whole scan intervals (district.missed_polls);
+# this many intervals back are looked at, past them devices are read in full.
+ESTIMATED_POLLS = 300
+_MICROSECOND = timedelta(microseconds=1)     # the stored timestamps' resolution
+NOT_QUIET = "~"      # a cutoff above every stored timestamp and date: no device of the class is quiet
+EVERY = ""           # a cutoff below every one: no device of the class gets the flag it stands for
+
+
+@dataclass(frozen=True)
+class QuietCutoffs:
+    seen_from: str          # last_seen >= this (stored text): no offline or missing state
+    first_from: str         # first_seen >= this (ISO date): no age flag without a purchase date
+
+
+def _last_true(candidates: Sequence[datetime], flagged) -> int:
+    """The index of the newest candidate that `flagged` holds for, -1 for none (it holds for a prefix)."""
+    lo, hi = 0, len(candidates)          # invariant: flagged for all < lo, not for all >= hi
+    while lo < hi:
+        middle = (lo + hi) // 2
+        if flagged(candidates[middle]):
+            lo = middle + 1
+        else:
+            hi = middle
+    return lo - 1
+
+
+def _local_midnights(start: datetime, end: datetime, zone: tzinfo | None) -> list[datetime]:
+    """The UTC instants at which a day begins in `zone` (UTC when None), from `start` to `end`."""
+    zone = zone or timezone.utc
+    day = start.astimezone(zone).date()
+    last = end.astimezone(zone).date() + timedelta(days=1)
+    found = []
+    while day <= last:
+        found.append(datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc))
+        day += timedelta(days=1)
+    return found
+
+
+def status_cutoff(site: str, device_class: str, infrastructure: bool, agent: AgentState,
+                  polls: Sequence[str] | None, midnights: Sequence[datetime], calendar: SchoolCalendar,
+                  policy: FlagPolicy, now: datetime, scan_interval: timedelta) -> str:
+    """seen_from for devices of `device_class` at `site` (see the module docstring).
+
+    `polls` are the start times of the site's newest network polls (stored
+    text, oldest first; None when its agents report no scans), as
+    district.missed_polls counts them; `midnights` the starts of days
+    (local_midnights) over the span to look at.
+    """
+    if agent_is_silent(agent, policy, now):
+        return EVERY         # every device of the site is "unknown (agent silent)", none offline or missing
+    heard = agent.last_heard or now
+    if polls is not None:
+        moments = [parse_timestamp(text) for text in polls]
+    else:
+        # The estimate counts whole intervals: it steps up just past each whole interval before `heard`.
+        moments = [heard - scan_interval * k + _MICROSECOND for k in range(ESTIMATED_POLLS, 0, -1)]
+    oldest = now - STATUS_HORIZON
+    # Any moments would give a right cutoff (the rule only worsens with age); these are where its answer can
+    # change, so the cutoff is the exact one.
+    candidates = sorted({moment for moment in (*moments, *midnights, now) if moment >= oldest})
+
+    def flagged(moment: datetime) -> bool:
+        # The state of a device last seen at `moment`: constant until the next candidate (the
+        # missed polls change only at a poll's start, the day it was last seen only at midnight).
+        text = format_timestamp(moment)
+        if polls is not None:
+            missed = len(polls) - bisect_right(polls, text)
+        else:
+            missed = int((heard - moment) / scan_interval) if heard > moment else 0
+        device = DeviceState(site, "", "", device_class, infrastructure, moment, moment, missed)
+        return offline_status(device, agent, calendar, policy, now).state in (OFFLINE, MISSING)
+
+    newest_flagged = _last_true(candidates, flagged)
+    if newest_flagged + 1 >= len(candidates):
+        return NOT_QUIET     # flagged even when seen at the newest moment: never expected, judged in full
+    return format_timestamp(candidates[newest_flagged + 1])
+
+
+def age_cutoff(device_class: str, infrastructure: bool, lifecycle_years: float | None, policy: FlagPolicy,
+               now: datetime) -> str:
+    """first_from for a device of the class that the store knows nothing else about: no purchase date, no
+    AUE date, no model standard, no health readings (see the module docstring)."""
+    today = now.date() if policy.timezone is None else now.astimezone(policy.timezone).date()
+
+    def flagged(day_ordinal: int) -> bool:
+        first = datetime.combine(date.fromordinal(day_ordinal), time(0), tzinfo=timezone.utc)
+        device = DeviceState("", "", "", device_class, infrastructure, first, first, lifecycle_years=lifecycle_years)
+        return bool(refurbish_flags(device, policy, now))
+
+    days = range(today.toordinal() - AGE_HORIZON_DAYS, today.toordinal() + 2)
+    newest_flagged = _last_true(days, flagged)
+    if newest_flagged + 1 >= len(days):
+        return NOT_QUIET
+    # With no day flagged, the oldest day looked at: no device in service before it is quiet (there are none).
+    return date.fromordinal(days[newest_flagged + 1]).isoformat()
+
+
+def quiet_cutoffs(classes: Iterable[tuple[str, str]], agents: Mapping[str, AgentState],
+                  polls: Mapping[str, Sequence[str]], lifecycles: Mapping[tuple[str, str], float],
+                  infrastructure_classes: frozenset[str], calendar: SchoolCalendar, policy: FlagPolicy,
+                  now: datetime, scan_interval: timedelta) -> dict[tuple[str, str], QuietCutoffs]:
+    """(site, stored device class) -> its cutoffs, for a device with no SNMP identity, nothing imported and no
+    host facts: its class is the stored one ("unknown" when empty), infrastructure when the class is one."""
+    midnights = _local_midnights(now - STATUS_HORIZON - timedelta(days=1), now, policy.timezone)
+    found: dict[tuple[str, str], QuietCutoffs] = {}
+    ages: dict[tuple, str] = {}
+    for site, stored_class in classes:
+        device_class = stored_class or "unknown"
+        infrastructure = device_class in infrastructure_classes
+        agent = agents.get(site) or AgentState(site, None)
+        lifecycle = None if infrastructure else lifecycles.get((site, device_class))
+        age_key = (device_class, infrastructure, lifecycle)
+        if age_key not in ages:
+            ages[age_key] = age_cutoff(device_class, infrastructure, lifecycle, policy, now)
+        found[(site, stored_class)] = QuietCutoffs(
+            status_cutoff(site, device_class, infrastructure, agent, polls.get(site), midnights, calendar, policy,
+                          now, scan_interval),
+            ages[age_key])
+    return found

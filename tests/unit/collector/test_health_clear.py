@@ -1,0 +1,105 @@
+"""flags.clearly_healthy, the evaluation's shortcut for healthy polled devices, against flags.health_flags.
+
+It may only say "clear" where health_flags gives no flag. Histories are
+folded by health.fold_health from random polls (steady devices, reboots,
+counter resets and wraps, error bursts, polls out of order, junk counters)
+plus hand-damaged stored rows, and judged at several moments.
+"""
+
+import json
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from headcount.collector.flags import DEFAULT_CLASS_POLICIES, DeviceState, FlagPolicy, clearly_healthy, health_flags
+from headcount.collector.health import fold_health, load_health
+
+NOW = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)
+POLICY = FlagPolicy()
+
+
+def history(rng: random.Random, device_class: str) -> str:
+    pattern = rng.randrange(7)
+    boot = NOW - timedelta(days=rng.randrange(1, 400))
+    errors = rng.randrange(0, 10**6)
+    stored = None
+    polls = list(range(rng.choice([2, 4, 50, 300]), -1, -1))
+    if pattern == 6:
+        rng.shuffle(polls)                       # polls arriving out of order
+    for poll in polls:
+        moment = NOW - timedelta(minutes=15 * poll + rng.randrange(0, 3))
+        if pattern == 1 and rng.random() < 0.02:
+            boot = moment - timedelta(seconds=rng.randrange(30, 600))     # a reboot
+        errors += {2: rng.choice((0, 50, 400)) if poll < 96 else rng.choice((0, 1)),
+                   3: -errors if rng.random() < 0.01 else 1}.get(pattern, rng.choice((0, 0, 1)))
+        data = {"system": {"uptime_centiseconds": str(max(0, int((moment - boot).total_seconds())) * 100)},
+                "interfaces": [{"in_errors": str(errors)}, {"out_errors": "0"}]}
+        if pattern == 4:
+            data["interfaces"] = [{"in_errors": rng.choice(["junk", "-5", str(errors)])}]
+        if device_class == "printer":
+            data["supplies"] = [{"description": "Black Toner", "level": rng.choice((3, 9, 10, 55, 100, -3, -2)),
+                                 "max_capacity": 100}]
+        if device_class == "ups":
+            data["ups_battery"] = {"status": rng.choice(("normal", "low", "depleted", "unknown")),
+                                   "on_battery": rng.random() < 0.3}
+        stored = fold_health(stored, moment, data)
+    return stored
+
+
+def damaged(rng: random.Random) -> str:
+    good = json.loads(history(rng, "switch"))
+    column = rng.choice(["uptime", "errors"])
+    if column in good:
+        times, values = good[column]
+        if times:
+            k = rng.randrange(len(times))
+            mutation = rng.randrange(4)
+            if mutation == 0:
+                values[k] = -values[k] - 1
+            elif mutation == 1:
+                times[k], times[0] = times[0], times[k]
+            elif mutation == 2:
+                values[k] = float("nan")
+            else:
+                values[k] = "7"
+    return json.dumps(good)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_clear_only_where_health_flags_gives_nothing(seed):
+    rng = random.Random(seed)
+    clear = judged = 0
+    for n in range(300):
+        device_class = rng.choice(["switch", "access_point", "printer", "ups"])
+        stored = damaged(rng) if n % 10 == 0 else history(rng, device_class)
+        readings = load_health(stored)
+        if readings is None:
+            continue
+        rules = POLICY.classes.get(device_class, POLICY.default)
+        for now in (NOW, NOW + timedelta(minutes=7), NOW + timedelta(days=2)):
+            device = DeviceState("s", "1", "m", device_class, True, now, now,
+                                 uptime_samples=readings.uptime_samples, interface_errors=readings.interface_errors,
+                                 printer_supplies=readings.printer_supplies,
+                                 ups_battery_status=readings.ups_battery_status,
+                                 ups_on_battery=readings.ups_on_battery)
+            judged += 1
+            if clearly_healthy(readings, rules, now):
+                clear += 1
+                assert health_flags(device, POLICY, now) == [], stored
+    # Both answers occur: the shortcut is taken, and left to the rules.
+    assert 0.2 * judged < clear < 0.95 * judged, (clear, judged)
+
+
+def test_a_tighter_class_policy_is_respected():
+    rng = random.Random(99)
+    strict = DEFAULT_CLASS_POLICIES["switch"].__class__(error_rise_factor=1.01, error_min_per_hour=0.0,
+                                                        reboots_per_30d=1, supply_floor_percent=99.0)
+    policy = FlagPolicy(classes={"switch": strict, "printer": strict})
+    for _ in range(200):
+        device_class = rng.choice(["switch", "printer"])
+        readings = load_health(history(rng, device_class))
+        device = DeviceState("s", "1", "m", device_class, True, NOW, NOW, uptime_samples=readings.uptime_samples,
+                             interface_errors=readings.interface_errors, printer_supplies=readings.printer_supplies)
+        if clearly_healthy(readings, strict, NOW):
+            assert health_flags(device, policy, NOW) == []
