@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import gc
 import heapq
 import json
@@ -628,9 +629,9 @@ class ShardResult:
 
 
 def evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standards, policy: FlagPolicy,
-                   now: datetime, scan_interval: timedelta = SCAN_INTERVAL) -> ShardResult:
-    """Read and judge the devices, agents and flags of `sites` only (None: every site), in any process: it
-    opens its own reader.
+                   now: datetime, scan_interval: timedelta = SCAN_INTERVAL, *, excluding: bool = False) -> ShardResult:
+    """Read and judge the devices, agents and flags of `sites` only (None: every site; `excluding`: every site
+    but those), in any process: it opens its own reader.
 
     The cyclic garbage collector is off meanwhile (as `evaluate` runs from
     the command line): the share is hundreds of thousands of long-lived
@@ -639,16 +640,16 @@ def evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standards
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _evaluate_shard(path, sites, standards, policy, now, scan_interval)
+        return _evaluate_shard(path, sites, standards, policy, now, scan_interval, excluding)
     finally:
         if collecting:
             gc.enable()
 
 
 def _evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standards, policy: FlagPolicy, now: datetime,
-                    scan_interval: timedelta) -> ShardResult:
+                    scan_interval: timedelta, excluding: bool) -> ShardResult:
     clock = _StepClock()
-    with ShardReader(path, sites) as reader:
+    with ShardReader(path, sites, excluding=excluding) as reader:
         agents = {site: AgentState(site, heard) for site, heard in reader.agents_last_heard().items()}
         polls = reader.recent_polls()
         site_classes = reader.site_classes()
@@ -722,9 +723,12 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
         workers = max(1, min(default_workers(), sum(loads.values()) // DEVICES_PER_WORKER))
     shares = [share for share in share_sites(loads, workers) if share] or [[]]
     loop = asyncio.get_running_loop()
-    # This process judges the first share in a thread of its own while workers take the rest.
-    local = loop.run_in_executor(None, evaluate_shard, store.path, shares[0] if len(shares) > 1 else None, standards,
-                                 policy, now, scan_interval)
+    # This process judges the first share in a thread of its own while workers take the rest. Its share is
+    # every site the workers do not take, so a school whose first devices arrive after the sites were counted
+    # is still evaluated (in this share).
+    others = [site for share in shares[1:] for site in share]
+    local = loop.run_in_executor(None, functools.partial(evaluate_shard, excluding=True), store.path,
+                                 others or None, standards, policy, now, scan_interval)
     results: list[ShardResult]
     if len(shares) > 1:
         # spawn, not fork: this process runs threads (the store's, the event loop's executor).
@@ -743,8 +747,9 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
     clock.mark("uniformity")
     if save:
         await store.save_snapshots(snapshots_of(report))
+    clock.mark("write snapshots")
     await store.write_flag_rows(FlagRows.joined([result.flags.rows for result in results]), now)
-    clock.mark("write snapshots and flags")
+    clock.mark("write flags")
     if steps is not None:
         steps.update(clock.steps)
         for number, result in enumerate(results):

@@ -179,11 +179,13 @@ class _Database:
         # a commit must survive a power cut, not only a crash of this process.
         self.db.execute("PRAGMA synchronous = FULL")
         self.migrated_now = apply_migrations(self.db)
-        self.sharded = False
+        self.sharded = self.excluding = False
 
     def _in_shard(self, column: str) -> str:
         """An SQL condition keeping the rows of this connection's sites (ShardReader), or "" (every site)."""
-        return f" AND {column} IN (SELECT site FROM temp.shard_sites)" if self.sharded else ""
+        if not self.sharded:
+            return ""
+        return f" AND {column} {'NOT IN' if self.excluding else 'IN'} (SELECT site FROM temp.shard_sites)"
 
     def close(self) -> None:
         self.db.close()
@@ -1247,14 +1249,15 @@ class ShardReader(_Database):
     sites, and it writes nothing here (the Store writes the results).
     """
 
-    def __init__(self, path: Path, sites: Sequence[str] | None):
-        """`sites` None: every site (no filter, which costs a lookup per row read). Not super().__init__:
-        that would migrate, which is the Store's job, not a reader's."""
+    def __init__(self, path: Path, sites: Sequence[str] | None, *, excluding: bool = False):
+        """`sites` None: every site (no filter, which costs a lookup per row read); with `excluding`, every site
+        but those. Not super().__init__: that would migrate, which is the Store's job, not a reader's."""
         self.path = path
         self.db = sqlite_utils.Database(path)
         self.db.execute("PRAGMA busy_timeout = 5000")
         self.migrated_now = []
         self.sharded = sites is not None
+        self.excluding = excluding
         if sites is not None:
             self.db.execute("CREATE TEMP TABLE shard_sites (site TEXT PRIMARY KEY)")
             self.db.conn.executemany("INSERT INTO temp.shard_sites (site) VALUES (?)", [(site,) for site in sites])

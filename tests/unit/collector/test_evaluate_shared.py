@@ -106,3 +106,26 @@ def test_sites_are_shared_by_their_devices():
     assert sorted(site for share in shares for site in share) == ["a", "b", "c", "d", "e"]
     assert shares == [["a", "e"], ["b", "c", "d"]]     # 911 and 903 devices (each site counts one more)
     assert share_sites({"a": 1}, 3) == [["a"], [], []]
+
+
+def test_a_school_counted_after_the_shares_were_made_is_still_evaluated(tmp_path, monkeypatch):
+    """The sites are counted, then shared out; a school whose first devices arrive in between (here: one the
+    count leaves out) falls to this process's share, which takes every site the workers do not."""
+    bench = bench_module()
+    standards = bench.district(4)
+    path = tmp_path / "store.db"
+    asyncio.run(bench.build(path, standards, 60))
+    late = standards.schools[-1].id
+
+    async def run():
+        async with await Store.open(path, retention_days=0) as store:
+            counted = await store.site_loads()
+            monkeypatch.setattr(store, "site_loads", lambda: asyncio.sleep(0, {site: load for site, load in
+                                                                              counted.items() if site != late}))
+            return await evaluate(store, standards, bench.NOW, workers=2), sum(counted.values())
+
+    (report, run), devices = asyncio.run(run())
+    assert report.devices == devices and report.school(late).devices == 60
+    assert any(site == late for site, _ in run.first_raised) or run.raised > 0
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM flags WHERE site = ?", (late,)).fetchone()[0] > 0
