@@ -32,7 +32,7 @@ from .health import endpoint_readings, load_health
 from .flags import (AGENT_KEY_PREFIX, KIND_AUE, MISSING, OFFLINE, PRESENCE_KINDS, UNKNOWN_AGENT_SILENT, AgentState, Condition,
                     DeviceState, Flag, FlagPolicy, RefurbishFlag, Status, advance_flags, agent_flag, agent_is_silent, clearly_healthy,
                     health_flags, offline_status, refurbish_flags, status_condition)
-from .quiet import quiet_cutoffs
+from .quiet import QuietCutoffs
 from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot, format_timestamp, parse_timestamp
 from .standards import INFRASTRUCTURE_CLASSES, Standards
 from .store import FlagRows, ShardReader, Store, StoredFlags, evidence_json as _evidence_json, flag_rows
@@ -652,12 +652,10 @@ def _evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standard
     with ShardReader(path, sites, excluding=excluding) as reader:
         agents = {site: AgentState(site, heard) for site, heard in reader.agents_last_heard().items()}
         polls = reader.recent_polls()
-        site_classes = reader.site_classes()
-        cutoffs = quiet_cutoffs(site_classes, agents, polls, student_lifecycles(standards), INFRASTRUCTURE_CLASSES,
-                                standards.calendar, policy, now, scan_interval)
-        clock.mark("read agents and scans, find quiet cutoffs")
-        rows, quiet_counts = reader.split_inventory(
-            {key: (found.seen_from, found.first_from) for key, found in cutoffs.items()}, sorted(PRESENCE_KINDS))
+        clock.mark("read agents and scans")
+        cutoffs = QuietCutoffs(agents, polls, student_lifecycles(standards), INFRASTRUCTURE_CLASSES,
+                               standards.calendar, policy, now, scan_interval)
+        rows, quiet_counts, device_sites = reader.split_inventory(cutoffs, sorted(PRESENCE_KINDS))
         clock.mark("count quiet devices, read the rest")
         bounds = asset_bounds(policy, now)
         assets = reader.stored_assets(*bounds)
@@ -669,7 +667,7 @@ def _evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standard
     counts.update(quiet_counts)
     clock.mark("count for uniformity")
     judged = judge_flags(rows, agents, assets, seen, polls, stored, standards, policy, now, scan_interval,
-                         clock=clock, device_sites={site for site, _ in site_classes})
+                         clock=clock, device_sites=device_sites)
     return ShardResult(counts, len(rows) + sum(quiet_counts.values()), judged, clock.steps)
 
 

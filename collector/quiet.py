@@ -29,8 +29,7 @@ Pure: no I/O; `now` is passed in.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from .calendar import SchoolCalendar
@@ -50,12 +49,6 @@ ESTIMATED_POLLS = 300
 _MICROSECOND = timedelta(microseconds=1)     # the stored timestamps' resolution
 NOT_QUIET = "~"      # a cutoff above every stored timestamp and date: no device of the class is quiet
 EVERY = ""           # a cutoff below every one: no device of the class gets the flag it stands for
-
-
-@dataclass(frozen=True)
-class QuietCutoffs:
-    seen_from: str          # last_seen >= this (stored text): no offline or missing state
-    first_from: str         # first_seen >= this (ISO date): no age flag without a purchase date
 
 
 def _last_true(candidates: Sequence[datetime], flagged) -> int:
@@ -84,26 +77,21 @@ def _local_midnights(start: datetime, end: datetime, zone: tzinfo | None) -> lis
 
 def status_cutoff(site: str, device_class: str, infrastructure: bool, agent: AgentState,
                   polls: Sequence[str] | None, midnights: Sequence[datetime], calendar: SchoolCalendar,
-                  policy: FlagPolicy, now: datetime, scan_interval: timedelta) -> str:
+                  policy: FlagPolicy, now: datetime, scan_interval: timedelta,
+                  candidates: Sequence[datetime] | None = None) -> str:
     """seen_from for devices of `device_class` at `site` (see the module docstring).
 
     `polls` are the start times of the site's newest network polls (stored
     text, oldest first; None when its agents report no scans), as
     district.missed_polls counts them; `midnights` the starts of days
-    (local_midnights) over the span to look at.
+    (local_midnights) over the span to look at; `candidates`, when given,
+    status_moments' answer for the site (the same for each of its classes).
     """
     if agent_is_silent(agent, policy, now):
         return EVERY         # every device of the site is "unknown (agent silent)", none offline or missing
     heard = agent.last_heard or now
-    if polls is not None:
-        moments = [parse_timestamp(text) for text in polls]
-    else:
-        # The estimate counts whole intervals: it steps up just past each whole interval before `heard`.
-        moments = [heard - scan_interval * k + _MICROSECOND for k in range(ESTIMATED_POLLS, 0, -1)]
-    oldest = now - STATUS_HORIZON
-    # Any moments would give a right cutoff (the rule only worsens with age); these are where its answer can
-    # change, so the cutoff is the exact one.
-    candidates = sorted({moment for moment in (*moments, *midnights, now) if moment >= oldest})
+    if candidates is None:
+        candidates = status_moments(agent, polls, midnights, now, scan_interval)
 
     def flagged(moment: datetime) -> bool:
         # The state of a device last seen at `moment`: constant until the next candidate (the
@@ -122,11 +110,31 @@ def status_cutoff(site: str, device_class: str, infrastructure: bool, agent: Age
     return format_timestamp(candidates[newest_flagged + 1])
 
 
+def status_moments(agent: AgentState, polls: Sequence[str] | None, midnights: Sequence[datetime], now: datetime,
+                   scan_interval: timedelta) -> list[datetime]:
+    """The moments, oldest first, at which offline_status's answer for a device of the site can change with
+    its last sighting: its polls' starts (or the estimate's steps), the days' starts, and `now`."""
+    heard = agent.last_heard or now
+    if polls is not None:
+        moments = [parse_timestamp(text) for text in polls]
+    else:
+        # The estimate counts whole intervals: it steps up just past each whole interval before `heard`.
+        moments = [heard - scan_interval * k + _MICROSECOND for k in range(ESTIMATED_POLLS, 0, -1)]
+    oldest = now - STATUS_HORIZON
+    # Any moments would give a right cutoff (the rule only worsens with age); these are where its answer can
+    # change, so the cutoff is the exact one.
+    return sorted({moment for moment in (*moments, *midnights, now) if moment >= oldest})
+
+
+def _today(policy: FlagPolicy, now: datetime) -> date:
+    return now.date() if policy.timezone is None else now.astimezone(policy.timezone).date()
+
+
 def age_cutoff(device_class: str, infrastructure: bool, lifecycle_years: float | None, policy: FlagPolicy,
                now: datetime) -> str:
-    """first_from for a device of the class that the store knows nothing else about: no purchase date, no
-    AUE date, no model standard, no health readings (see the module docstring)."""
-    today = now.date() if policy.timezone is None else now.astimezone(policy.timezone).date()
+    """first_from for a device of the class: the oldest start of service (purchase date, else first sighting's
+    UTC date) that refurbish_flags gives no age flag (see the module docstring)."""
+    today = _today(policy, now)
 
     def flagged(day_ordinal: int) -> bool:
         first = datetime.combine(date.fromordinal(day_ordinal), time(0), tzinfo=timezone.utc)
@@ -141,25 +149,64 @@ def age_cutoff(device_class: str, infrastructure: bool, lifecycle_years: float |
     return date.fromordinal(days[newest_flagged + 1]).isoformat()
 
 
-def quiet_cutoffs(classes: Iterable[tuple[str, str]], agents: Mapping[str, AgentState],
-                  polls: Mapping[str, Sequence[str]], lifecycles: Mapping[tuple[str, str], float],
-                  infrastructure_classes: frozenset[str], calendar: SchoolCalendar, policy: FlagPolicy,
-                  now: datetime, scan_interval: timedelta) -> dict[tuple[str, str], QuietCutoffs]:
-    """(site, stored device class) -> its cutoffs, for a device with no SNMP identity, nothing imported and no
-    host facts: its class is the stored one ("unknown" when empty), infrastructure when the class is one."""
-    midnights = _local_midnights(now - STATUS_HORIZON - timedelta(days=1), now, policy.timezone)
-    found: dict[tuple[str, str], QuietCutoffs] = {}
-    ages: dict[tuple, str] = {}
-    for site, stored_class in classes:
+def aue_cutoff(device_class: str, policy: FlagPolicy, now: datetime) -> str:
+    """The newest auto-update expiration date (ISO text) that refurbish_flags flags for a device of the class:
+    an AUE date after it gives no AUE flag."""
+    today = _today(policy, now)
+    young = now      # in service since now: no age flag beside the AUE one
+
+    def flagged(day_ordinal: int) -> bool:
+        device = DeviceState("", "", "", device_class, False, young, young, aue_date=date.fromordinal(day_ordinal))
+        return bool(refurbish_flags(device, policy, now))
+
+    days = range(today.toordinal() - AGE_HORIZON_DAYS, today.toordinal() + AGE_HORIZON_DAYS)
+    newest_flagged = _last_true(days, flagged)
+    if newest_flagged + 1 >= len(days):
+        return NOT_QUIET     # every AUE date flags: no device with one is quiet
+    return date.fromordinal(days[newest_flagged]).isoformat() if newest_flagged >= 0 else EVERY
+
+
+class QuietCutoffs:
+    """(site, stored device class) -> (seen_from, first_from, aue_until), worked out when first asked.
+
+    For a device with no SNMP identity and no host facts: its class is the
+    stored one ("unknown" when empty), infrastructure when the class is one;
+    a student device ages by its school's lifecycle for the class
+    (`lifecycles`, district.student_lifecycles). aue_until: an AUE date on
+    or before it is flagged.
+    """
+
+    def __init__(self, agents: Mapping[str, AgentState], polls: Mapping[str, Sequence[str]],
+                 lifecycles: Mapping[tuple[str, str], float], infrastructure_classes: frozenset[str],
+                 calendar: SchoolCalendar, policy: FlagPolicy, now: datetime, scan_interval: timedelta):
+        self.agents, self.polls, self.lifecycles = agents, polls, lifecycles
+        self.infrastructure_classes = infrastructure_classes
+        self.calendar, self.policy, self.now, self.scan_interval = calendar, policy, now, scan_interval
+        self.midnights = _local_midnights(now - STATUS_HORIZON - timedelta(days=1), now, policy.timezone)
+        self.found: dict[tuple[str, str], tuple[str, str, str]] = {}
+        self._moments: dict[str, list[datetime]] = {}
+        self._ages: dict[tuple, str] = {}
+        self._aues: dict[str, str] = {}
+
+    def __call__(self, site: str, stored_class: str) -> tuple[str, str, str]:
+        found = self.found.get((site, stored_class))
+        if found is None:
+            found = self.found[(site, stored_class)] = self._work_out(site, stored_class)
+        return found
+
+    def _work_out(self, site: str, stored_class: str) -> tuple[str, str, str]:
         device_class = stored_class or "unknown"
-        infrastructure = device_class in infrastructure_classes
-        agent = agents.get(site) or AgentState(site, None)
-        lifecycle = None if infrastructure else lifecycles.get((site, device_class))
+        infrastructure = device_class in self.infrastructure_classes
+        agent = self.agents.get(site) or AgentState(site, None)
+        polls = self.polls.get(site)
+        if site not in self._moments:
+            self._moments[site] = status_moments(agent, polls, self.midnights, self.now, self.scan_interval)
+        lifecycle = None if infrastructure else self.lifecycles.get((site, device_class))
         age_key = (device_class, infrastructure, lifecycle)
-        if age_key not in ages:
-            ages[age_key] = age_cutoff(device_class, infrastructure, lifecycle, policy, now)
-        found[(site, stored_class)] = QuietCutoffs(
-            status_cutoff(site, device_class, infrastructure, agent, polls.get(site), midnights, calendar, policy,
-                          now, scan_interval),
-            ages[age_key])
-    return found
+        if age_key not in self._ages:
+            self._ages[age_key] = age_cutoff(device_class, infrastructure, lifecycle, self.policy, self.now)
+        if device_class not in self._aues:
+            self._aues[device_class] = aue_cutoff(device_class, self.policy, self.now)
+        return (status_cutoff(site, device_class, infrastructure, agent, polls, self.midnights, self.calendar,
+                              self.policy, self.now, self.scan_interval, self._moments[site]),
+                self._ages[age_key], self._aues[device_class])

@@ -23,7 +23,7 @@ import logging
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -936,38 +936,34 @@ class _Database:
         """
         return self._inventory_tuples()
 
-    def site_classes(self) -> list[tuple[str, str]]:
-        """Every (site, stored merged device class) with devices ('' for a device not yet classified)."""
-        return list(self.db.conn.execute(
-            "SELECT DISTINCT site, device_class FROM merged_devices WHERE 1" + self._in_shard("site")))
+    def split_inventory(self, cutoffs: Callable[[str, str], tuple[str, str, str]], presence_kinds: Sequence[str]
+                        ) -> tuple[list[tuple], Counter, set[str]]:
+        """(inventory tuples of the devices that are not quiet, uniformity counts of the quiet ones, every
+        site with devices), see quiet.py.
 
-    def split_inventory(self, cutoffs: Mapping[tuple[str, str], tuple[str, str]], presence_kinds: Sequence[str]
-                        ) -> tuple[list[tuple], Counter]:
-        """(inventory tuples of the devices that are not quiet, counts of the quiet ones), see quiet.py.
-
-        `cutoffs`: (site, stored class) -> (seen_from, first_from). A device is
-        quiet when its class at its site has cutoffs, it was last seen at or
-        after seen_from and first seen at or after first_from, and nothing else
-        is known of it: no imported asset, no SNMP identity or host facts, no
-        open flag of `presence_kinds`. A quiet device is only counted, by
-        (site, class, model, firmware, OS version, infrastructure) as its tuple
-        would be (uniformity's _COUNT_KEY); the rest are read as
+        `cutoffs(site, stored class)` -> (seen_from, first_from, aue_until). A
+        device is quiet when it has no SNMP identity, no host facts and no open
+        flag of `presence_kinds`; was last seen at or after seen_from; began
+        its service (purchase date, else first sighting) on or after
+        first_from; and has no AUE date on or before aue_until. A device with
+        imported assets must also be a student device (not infrastructure,
+        whose model may have a firmware standard). A quiet device is only
+        counted, by the key its tuple would have for uniformity (site, class,
+        model, firmware, OS version, infrastructure); the rest are read as
         inventory_tuples reads every device.
         """
         held = {device_id for (device_id,) in self.db.conn.execute(
             f"SELECT device_id FROM flags WHERE cleared_at IS NULL AND kind IN ({_marks(presence_kinds)})"
             + self._in_shard("site"), tuple(presence_kinds))}
-        by_class: dict[tuple[str, str], int] = {}
-        rows = self._inventory_tuples(cutoffs, held, by_class)
         counts: Counter = Counter()
-        for (site, stored_class), count in by_class.items():
-            device_class = stored_class or "unknown"
-            counts[(site, device_class, "", "", "", device_class in _INFRASTRUCTURE)] += count
-        return rows, counts
+        sites: set[str] = set()
+        return self._inventory_tuples(cutoffs, held, counts, sites), counts, sites
 
-    def _inventory_tuples(self, cutoffs: Mapping[tuple[str, str], tuple[str, str]] | None = None,
-                          held: Collection[str] = (), quiet: dict[tuple[str, str], int] | None = None) -> list[tuple]:
-        """inventory_tuples; with `cutoffs`, the quiet devices (split_inventory) only counted in `quiet`."""
+    def _inventory_tuples(self, cutoffs: Callable[[str, str], tuple[str, str, str]] | None = None,
+                          held: Collection[str] = (), quiet: Counter | None = None, sites: set[str] | None = None
+                          ) -> list[tuple]:
+        """inventory_tuples; with `cutoffs`, the quiet devices (split_inventory) only counted in `quiet`, and
+        the sites with devices added to `sites`."""
         conn = self.db.conn
         network: dict[str, dict[str, tuple]] = {}       # mac -> site -> (model, firmware, class)
         for site, mac, model, firmware, cls, readings in conn.execute(
@@ -990,7 +986,8 @@ class _Database:
         previous = None
         infrastructure_classes = _INFRASTRUCTURE
         get_network, get_facts, get_assets = network.get, facts.get, assets.get
-        get_cutoffs = cutoffs.get if cutoffs is not None else {}.get
+        bounds_of: dict[tuple[str, str], tuple[str, str, str]] = {}
+        get_bounds = bounds_of.get
         # The id comes as text (InventoryRow.device_id), ordered as a number.
         for device_id, site, merged_class, mac, first_seen, last_seen in conn.execute(
                 "SELECT CAST(m.id AS TEXT), m.site, m.device_class, d.mac, d.first_seen, d.last_seen"
@@ -1003,34 +1000,50 @@ class _Database:
             identity = get_network(mac)
             if identity is not None:
                 identity = identity.get(site)
+            imported = get_assets(device_id)
+            merged = None
             if identity is None:
-                key = (site, merged_class)
-                bounds = get_cutoffs(key)
-                if (bounds is not None and last_seen >= bounds[0] and first_seen >= bounds[1]
-                        and get_assets(device_id) is None and device_id not in held
-                        and (not facts or get_facts((site, mac)) is None)):
-                    quiet[key] = quiet.get(key, 0) + 1     # type: ignore[index]
-                    continue
-                nd_model = firmware = readings = None
                 device_class = merged_class or "unknown"
+                if cutoffs is not None:
+                    key = (site, merged_class)
+                    bounds = get_bounds(key)
+                    if bounds is None:
+                        bounds = bounds_of[key] = cutoffs(site, merged_class)
+                    if (last_seen >= bounds[0] and device_id not in held
+                            and (not facts or get_facts((site, mac)) is None)):
+                        if imported is None:
+                            if first_seen >= bounds[1]:
+                                quiet[(site, device_class, "", "", "", device_class in infrastructure_classes)] += 1
+                                continue
+                        elif device_class not in infrastructure_classes:
+                            merged = model, os_version, purchase, aue, sync = _merge_assets(imported, "", False)
+                            if ((purchase.isoformat() if purchase is not None else first_seen) >= bounds[1]
+                                    and (aue is None or aue.isoformat() > bounds[2])):
+                                quiet[(site, device_class, model, "", os_version, False)] += 1
+                                continue
+                nd_model = firmware = readings = None
             else:
                 nd_model, firmware, nd_class, readings = identity
                 device_class = merged_class or nd_class or "unknown"
             infrastructure = nd_model is not None or device_class in infrastructure_classes
-            imported = get_assets(device_id)
             if imported is None and not facts:      # the common device: nothing more to merge
                 append((site, device_id, mac, device_class, infrastructure, nd_model or "", firmware or "", "",
                         first_seen, last_seen, None, None, None, readings, None))
                 continue
             model, os_version = nd_model or "", ""
             purchase = aue = sync = None
-            if imported:
+            if merged is not None:       # merged above, with the same model ("") and infrastructure (False)
+                model, os_version, purchase, aue, sync = merged
+            elif imported:
                 model, os_version, purchase, aue, sync = _merge_assets(imported, model, infrastructure)
             host = get_facts((site, mac)) if facts else None
             if not os_version and host:
                 os_version = _host_os_version(host)
             append((site, device_id, mac, device_class, infrastructure, model, firmware or "", os_version,
                     first_seen, last_seen, purchase, aue, sync, readings, host))
+        if sites is not None:
+            sites.update(site for site, _ in bounds_of)
+            sites.update(row[0] for row in found)
         return found
 
     def bulk_load(self, merged: Sequence[tuple], devices: Sequence[tuple], network: Sequence[tuple],

@@ -11,7 +11,7 @@ estimate), and for silent agents.
 import asyncio
 import random
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,8 @@ from headcount.collector.district import _COUNT_KEY
 from headcount.collector.flags import (MISSING, OFFLINE, PRESENCE_KINDS, AgentState, DeviceState, Flag,
                                        offline_status, refurbish_flags)
 from headcount.collector.model import format_timestamp, parse_timestamp
-from headcount.collector.quiet import (EVERY, STATUS_HORIZON, _local_midnights, age_cutoff, quiet_cutoffs,
+from headcount.collector.assets import ASSET_REGISTER, GOOGLE_ADMIN_CHROMEOS, AssetMatch, AssetRecord
+from headcount.collector.quiet import (EVERY, STATUS_HORIZON, QuietCutoffs, _local_midnights, age_cutoff, aue_cutoff,
                                        status_cutoff)
 from headcount.collector.standards import INFRASTRUCTURE_CLASSES, load_standards
 from headcount.collector.store import ShardReader, Store
@@ -114,13 +115,23 @@ def test_age_cutoff_is_where_the_age_flag_starts(now, device_class, infrastructu
 
 def test_a_silent_agent_leaves_its_devices_quiet_on_presence_and_counts_age_per_band():
     now = NOWS[0]
-    cutoffs = quiet_cutoffs([("a", "chromebook"), ("a", ""), ("b", "switch")],
-                            {"a": AgentState("a", now - timedelta(days=2))}, {},
-                            {("a", "chromebook"): 3.0}, frozenset(INFRASTRUCTURE_CLASSES), CALENDAR, POLICY, now, SCAN)
-    assert cutoffs[("a", "chromebook")].seen_from == EVERY and cutoffs[("b", "switch")].seen_from == EVERY
+    cutoffs = QuietCutoffs({"a": AgentState("a", now - timedelta(days=2))}, {}, {("a", "chromebook"): 3.0},
+                           frozenset(INFRASTRUCTURE_CLASSES), CALENDAR, POLICY, now, SCAN)
+    assert cutoffs("a", "chromebook")[0] == EVERY and cutoffs("b", "switch")[0] == EVERY
     # The grade band's 3 years, not the class's own lifecycle.
-    assert cutoffs[("a", "chromebook")].first_from == age_cutoff("chromebook", False, 3.0, POLICY, now)
-    assert cutoffs[("a", "")].first_from == age_cutoff("unknown", False, None, POLICY, now)
+    assert cutoffs("a", "chromebook")[1] == age_cutoff("chromebook", False, 3.0, POLICY, now)
+    assert cutoffs("a", "")[1] == age_cutoff("unknown", False, None, POLICY, now)
+    assert cutoffs("a", "chromebook")[2] == aue_cutoff("chromebook", POLICY, now)
+
+
+@pytest.mark.parametrize("now", NOWS)
+@pytest.mark.parametrize("device_class", ["chromebook", "ipad", "unknown"])
+def test_aue_cutoff_is_the_newest_date_the_rule_flags(now, device_class):
+    cutoff = date.fromisoformat(aue_cutoff(device_class, POLICY, now))
+    for offset in range(-5, 6):
+        aue = cutoff + timedelta(days=offset)
+        device = DeviceState("s", "1", "m", device_class, False, now, now, aue_date=aue)
+        assert bool(refurbish_flags(device, POLICY, now)) == (aue <= cutoff), (cutoff, aue)
 
 
 def test_split_inventory_reads_all_but_the_quiet_and_counts_them_as_their_tuples_would(tmp_path):
@@ -152,21 +163,39 @@ def test_split_inventory_reads_all_but_the_quiet_and_counts_them_as_their_tuples
             await store.bulk_load(merged, devices, network, scans)
             # An open presence flag keeps its device out of the quiet, whatever its sightings say.
             await store.apply_flags([("s1", Flag("missing", "4", "gone", ("x",), now, None, now))], [], [])
+            # Asset register rows (purchase dates, young and old) and console rows (AUE dates near and far).
+            matches = []
+            for n in range(1, 601, 2):
+                site = f"s{n % 3}"
+                if n % 3:
+                    record = AssetRecord(ASSET_REGISTER, n, serial=f"SN{n}", model=rng.choice(["Model A", "Model B"]),
+                                         os_version=rng.choice(["", "120.1"]),
+                                         purchase_date=(now - timedelta(days=rng.randrange(10, 3000))).date())
+                else:
+                    record = AssetRecord(GOOGLE_ADMIN_CHROMEOS, n, serial=f"SN{n}", model="Chromebook 3",
+                                         aue_date=(now + timedelta(days=rng.randrange(-300, 900))).date(),
+                                         last_sync=now - timedelta(hours=rng.choice([2, 500])))
+                matches.append(AssetMatch(record, site, str(n), "serial"))
+            await store.import_assets(matches, now)
 
     asyncio.run(build())
     with ShardReader(path, None) as reader:
         every = reader.inventory_tuples()
         agents = {"s0": AgentState("s0", now), "s1": AgentState("s1", now - timedelta(hours=3))}
-        cutoffs = quiet_cutoffs(reader.site_classes(), agents, reader.recent_polls(), {}, frozenset(INFRASTRUCTURE_CLASSES),
-                                CALENDAR, POLICY, now, SCAN)
-        rows, counts = reader.split_inventory({key: (c.seen_from, c.first_from) for key, c in cutoffs.items()},
-                                              sorted(PRESENCE_KINDS))
+        cutoffs = QuietCutoffs(agents, reader.recent_polls(), {}, frozenset(INFRASTRUCTURE_CLASSES), CALENDAR,
+                               POLICY, now, SCAN)
+        rows, counts, sites = reader.split_inventory(cutoffs, sorted(PRESENCE_KINDS))
     read = {row[1] for row in rows}
     assert [row for row in every if row[1] in read] == rows
     quiet = [row for row in every if row[1] not in read]
     assert Counter(map(_COUNT_KEY, quiet)) == counts
     assert 100 < len(quiet) < len(every) - 100           # both kinds are there to compare
     assert "4" in read and not any(int(row[1]) % 17 == 0 for row in quiet)
+    assert sites == {row[0] for row in every}
+    with_assets = [row for row in quiet if row[10] or row[11]]
+    assert with_assets and any(row[10] or row[11] for row in rows)      # quiet ones and judged ones
     for row in quiet:
-        bounds = cutoffs[(row[0], "" if row[3] == "unknown" else row[3])]
-        assert row[9] >= bounds.seen_from and row[8] >= bounds.first_from
+        seen_from, first_from, aue_until = cutoffs(row[0], "" if row[3] == "unknown" else row[3])
+        start = row[10].isoformat() if row[10] else row[8]
+        assert row[9] >= seen_from and start >= first_from and (row[11] is None or row[11].isoformat() > aue_until)
+        assert not row[13] and not row[14] and (not row[4] or row[5] == "")    # no model standard to judge
