@@ -1,27 +1,30 @@
-"""Quiet devices: the sightings past which a device can have no flag at `now`, so the store counts it unread.
+"""Quiet devices: the sightings past which a device can have no flag at `now`, so it is only counted.
 
 Most of a district's devices are quiet at any evaluation: seen in the
-latest sweeps, younger than their lifecycle, with nothing imported about
-them and no health readings. Their only part in the evaluation is a count
-for uniformity, yet reading each one into Python to learn that was most of
-an evaluation's time. SQLite compares two timestamps per device in a small
-part of it. So for each site and device class this module finds two
-cutoffs, and store.ShardReader counts in SQL the devices past both:
+latest sweeps, younger than their lifecycle, past no AUE warning, with no
+health readings. Their only part in the evaluation is a count for
+uniformity, yet judging each one in full (offline status, refurbish
+reasons, the flag lifecycle) was a large part of an evaluation's time. So
+for each site and device class this module works out three cutoffs, and
+store.ShardReader.split_inventory counts the devices past all three instead
+of handing them on to be judged:
 
 - `seen_from`: the oldest last sighting (stored timestamp text) from which
   on flags.offline_status gives neither "offline" nor "missing";
-- `first_from`: the oldest first sighting (a UTC date, ISO text) from which
-  on flags.refurbish_flags gives no age flag to a device it knows nothing
-  else about.
+- `first_from`: the oldest start of service (purchase date, else the first
+  sighting's UTC date; ISO text) from which on flags.refurbish_flags gives
+  no age flag;
+- `aue_until`: the newest auto-update expiration date that
+  flags.refurbish_flags flags.
 
 The cutoffs come from the rules themselves, asked at the moments where
 their answer can change (a poll of the site starts; a day begins in the
-district's zone), never from a second copy of their arithmetic. Both rules
-can only get worse as a sighting gets older (more polls missed, more school
-days unseen, more years in service), so a binary search over those moments
-finds each cutoff. A device older than the oldest moment looked at is simply
-not quiet: it is read and judged in full, like every device with imported
-assets, health readings, an SNMP identity or an open presence flag.
+district's zone), never from a second copy of their arithmetic. Each rule
+only gets worse as a sighting gets older (more polls missed, more school
+days unseen, more years in service, an AUE date nearer), so a binary
+search over those moments finds each cutoff. A device older than the oldest
+moment looked at is simply not quiet: it is judged in full, like every
+device with an SNMP identity, host facts or an open offline or missing flag.
 
 Pure: no I/O; `now` is passed in.
 """
