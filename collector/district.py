@@ -282,7 +282,7 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
 
     def judge_status(key: tuple) -> Status:
         heard, device_class, infrastructure, last_text, missed = key
-        last_seen = parse_timestamp(last_text)
+        last_seen = parse_timestamp(last_text) if last_text is not None else now
         if missed is None:
             missed = missed_polls(None, heard, last_text, last_seen, scan_interval)
         device = DeviceState("", "", "", device_class, infrastructure, last_seen, last_seen, missed)
@@ -290,8 +290,10 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
         return status
 
     def judge_refurbish(key: tuple) -> tuple[RefurbishFlag, ...]:
-        device_class, infrastructure, purchase, first_text, aue, model, version, rule, lifecycle = key
-        first_seen = parse_timestamp(first_text)
+        device_class, infrastructure, purchase, first_day, aue, model, version, rule, lifecycle = key
+        # The refurbish rules read the first sighting only for its UTC date (the age rule, without a purchase
+        # date): devices first seen on one day share their judgement, whatever the time of day.
+        first_seen = datetime.fromisoformat(first_day or "1970-01-01").replace(tzinfo=timezone.utc)
         minimum, end_of_life = rule or (None, False)
         device = DeviceState("", "", "", device_class, infrastructure, first_seen, first_seen,
                              purchase_date=purchase, aue_date=aue, model=model or "", firmware=version or "",
@@ -308,14 +310,16 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
         if status is None:
             # None: no scans reported at the site; judge_status estimates from the agent's last report.
             missed = None if site_polls is None else len(site_polls) - bisect_right(site_polls, last_seen)
-            key = (heard, device_class, infrastructure, last_seen, missed)
+            # Infrastructure's status depends on its missed polls alone: its sighting is no part of the key.
+            key = (heard, device_class, infrastructure, None if infrastructure and missed is not None else last_seen,
+                   missed)
             status = get_status(key) or judge_status(key)
         rule = get_rule((device_class, model.casefold())) if infrastructure and model else None
         lifecycle = None if infrastructure or not lifecycles else get_lifecycle((site, device_class))
         if snmp_health and not host_facts:
             # A polled device: age, firmware and AUE as for any device (shared), its health on its own.
-            rkey = (device_class, infrastructure, purchase, first_seen, aue, model if rule else None,
-                    version if rule else None, rule, lifecycle)
+            rkey = (device_class, infrastructure, purchase, None if purchase else first_seen[:10], aue,
+                    model if rule else None, version if rule else None, rule, lifecycle)
             templates = get_refurbish(rkey)
             if templates is None:
                 templates = judge_refurbish(rkey)
@@ -345,8 +349,8 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
                                  lifecycle_years=lifecycle, **_readings(snmp_health, host_facts))
             yield device_id, status, refurbish_flags(device, policy, now)
             continue
-        rkey = (device_class, infrastructure, purchase, first_seen, aue, model if rule else None,
-                version if rule else None, rule, lifecycle)
+        rkey = (device_class, infrastructure, purchase, None if purchase else first_seen[:10], aue,
+                model if rule else None, version if rule else None, rule, lifecycle)
         templates = get_refurbish(rkey)
         if templates is None:
             templates = judge_refurbish(rkey)
