@@ -74,8 +74,12 @@ async def read_inventory(store: Store) -> list[InventoryRow]:
     return rows
 
 
+_RULE_FIELDS = tuple(field.name for field in dataclasses.fields(RuleResult))
+
+
 def _rules(rules: Iterable[RuleResult]) -> list[dict[str, Any]]:
-    return [dict(dataclasses.asdict(rule), detail=list(rule.detail)) for rule in rules]
+    # dataclasses.asdict's deep copy is most of the cost of a thousand schools' snapshots; the fields are flat.
+    return [dict({name: getattr(rule, name) for name in _RULE_FIELDS}, detail=list(rule.detail)) for rule in rules]
 
 
 def _parts(parts: ScoreParts) -> dict[str, Any]:
