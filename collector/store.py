@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -138,8 +139,15 @@ class FlagRows:
 
     @staticmethod
     def joined(parts: Sequence[FlagRows]) -> FlagRows:
-        return FlagRows([row for part in parts for row in part.inserts], [row for part in parts for row in part.updates],
-                        [row for part in parts for row in part.clears])
+        # Each part is in index order already: sorting merges them (timsort finds the runs).
+        return FlagRows(sorted((row for part in parts for row in part.inserts), key=_INSERT_ORDER),
+                        sorted((row for part in parts for row in part.updates), key=_UPDATE_ORDER),
+                        sorted((row for part in parts for row in part.clears), key=_CLEAR_ORDER))
+
+
+# Rows are written in the order of the flags index (site, device_id, kind): a B-tree filled in its own order
+# takes a large evaluation's inserts in less than half the time it takes them in device order.
+_INSERT_ORDER, _UPDATE_ORDER, _CLEAR_ORDER = itemgetter(0, 1, 2), itemgetter(3, 4, 5), itemgetter(2, 3, 4)
 
 
 def flag_rows(raised: Sequence[tuple[str, Flag]], still_open: Sequence[tuple[str, Flag]],
@@ -157,12 +165,13 @@ def flag_rows(raised: Sequence[tuple[str, Flag]], still_open: Sequence[tuple[str
         return None if text == evaluated_at else text
 
     return FlagRows(
-        [(site, f.device_id, f.kind, f.reason, _json_list(tuple(f.evidence)), format_timestamp(f.raised_at),
-          present(f)) for site, f in raised],
-        [(f.reason, _json_list(tuple(f.evidence)), present(f), site, f.device_id, f.kind,
-          format_timestamp(f.raised_at)) for site, f in still_open],
-        [(format_timestamp(f.cleared_at), format_timestamp(f.last_present_at or f.raised_at), site, f.device_id,
-          f.kind, format_timestamp(f.raised_at)) for site, f in cleared if f.cleared_at is not None])
+        sorted([(site, f.device_id, f.kind, f.reason, _json_list(tuple(f.evidence)), format_timestamp(f.raised_at),
+                 present(f)) for site, f in raised], key=_INSERT_ORDER),
+        sorted([(f.reason, _json_list(tuple(f.evidence)), present(f), site, f.device_id, f.kind,
+                 format_timestamp(f.raised_at)) for site, f in still_open], key=_UPDATE_ORDER),
+        sorted([(format_timestamp(f.cleared_at), format_timestamp(f.last_present_at or f.raised_at), site,
+                 f.device_id, f.kind, format_timestamp(f.raised_at)) for site, f in cleared if f.cleared_at is not None],
+               key=_CLEAR_ORDER))
 
 
 class _Database:
