@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping, Sequence
@@ -201,9 +202,16 @@ def _samples(value: Any) -> Sequence[tuple[int, int]]:
     return tuple((moment, count) for moment, count in _pairs(value))
 
 
+# orjson reads an integer beyond 64 bits as a float (a counter summed over many interfaces can be one):
+# text with a run of 19 digits or more is left to json, which keeps it whole.
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
+
+
 def _loads(text: str) -> Any:
-    """json.loads, faster: orjson, which reads what fold_health writes; anything it refuses that json reads
-    (NaN, integers past 64 bits: a damaged row) gets json's reading, so both say the same."""
+    """json.loads, faster: orjson, for what fold_health writes; json for any text with a long number, and for
+    anything orjson refuses that json reads (NaN: a damaged row), so both read the same."""
+    if _LONG_NUMBER.search(text):
+        return json.loads(text)
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:

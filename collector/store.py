@@ -145,6 +145,9 @@ class FlagRows:
                         sorted((row for part in parts for row in part.clears), key=_CLEAR_ORDER))
 
 
+# Flags listed: newest raise first; one evaluation's by site, device number and kind (not by id: see below).
+_LISTED_ORDER = ("f.raised_at DESC, f.site, f.device_id NOT GLOB '[0-9]*', length(f.device_id), f.device_id,"
+                 " f.kind, f.id")
 # Rows are written in the order of the flags index (site, device_id, kind): a B-tree filled in its own order
 # takes a large evaluation's inserts in less than half the time it takes them in device order.
 _INSERT_ORDER, _UPDATE_ORDER, _CLEAR_ORDER = itemgetter(0, 1, 2), itemgetter(3, 4, 5), itemgetter(2, 3, 4)
@@ -1207,7 +1210,8 @@ class _Database:
 
     def list_flags(self, include_cleared: bool, site: str | None, kind: str | None, limit: int,
                    ) -> list[tuple[str, str, Flag]]:
-        """(site, the device's primary MAC or '' for an agent's flag, Flag), newest raise first."""
+        """(site, the device's primary MAC or '' for an agent's flag, Flag), newest raise first; flags raised
+        together by site, then device (by number; agents' keys after), then kind."""
         clause, params = _where(("f.site = ?", site), ("f.kind = ?", kind),
                                 *(() if include_cleared else (("f.cleared_at IS NULL", ()),)))
         # The MAC is looked up per flag shown (LIMIT first): a district's flags may number in the hundred thousands.
@@ -1219,8 +1223,8 @@ class _Database:
                    (SELECT d.mac FROM devices AS d INDEXED BY idx_devices_device_id
                      WHERE f.device_id GLOB '[0-9]*' AND d.device_id = CAST(f.device_id AS INTEGER)
                      ORDER BY d.is_primary DESC, d.last_seen DESC LIMIT 1)
-            FROM (SELECT * FROM flags AS f {clause} ORDER BY f.raised_at DESC, f.id DESC LIMIT ?) AS f
-            ORDER BY f.raised_at DESC, f.id DESC
+            FROM (SELECT * FROM flags AS f {clause} ORDER BY {_LISTED_ORDER} LIMIT ?) AS f
+            ORDER BY {_LISTED_ORDER}
             """, [*params, limit])
         return [(site, mac or "", Flag(kind, device_id, reason, _tuple_from_json(evidence), parse_timestamp(raised),
                                        parse_timestamp(cleared) if cleared else None, parse_timestamp(present)))

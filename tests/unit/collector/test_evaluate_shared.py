@@ -126,6 +126,5 @@ def test_a_school_counted_after_the_shares_were_made_is_still_evaluated(tmp_path
 
     (report, run), devices = asyncio.run(run())
     assert report.devices == devices and report.school(late).devices == 60
-    assert any(site == late for site, _ in run.first_raised) or run.raised > 0
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM flags WHERE site = ?", (late,)).fetchone()[0] > 0

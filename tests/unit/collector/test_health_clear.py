@@ -103,3 +103,17 @@ def test_a_tighter_class_policy_is_respected():
                              interface_errors=readings.interface_errors, printer_supplies=readings.printer_supplies)
         if clearly_healthy(readings, strict, NOW):
             assert health_flags(device, policy, NOW) == []
+
+
+def test_counters_past_64_bits_read_as_whole_numbers_as_json_reads_them():
+    """A counter summed over many interfaces can pass 2**64; the fast JSON reader would make it a float."""
+    stored = None
+    for hours, out_errors in ((47, 0), (30, 10), (20, 20), (10, 100), (1, 3000)):
+        stored = fold_health(stored, NOW - timedelta(hours=hours),
+                             {"interfaces": [{"in_errors": "18446744073709551615"}, {"out_errors": str(out_errors)}]})
+    readings = load_health(stored)
+    assert list(readings.interface_errors) == [(t, c) for t, c in zip(*json.loads(stored)["errors"])]
+    assert all(type(count) is int for _, count in readings.interface_errors)
+    device = DeviceState("s", "1", "m", "switch", True, NOW, NOW, interface_errors=readings.interface_errors)
+    (flag,) = health_flags(device, POLICY, NOW)
+    assert "2990 errors" in flag.evidence[0] and "(x" in flag.reason

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from headcount.collector.district import _COUNT_KEY
+from headcount.collector.district import _COUNT_KEY, flag_inventory
 from headcount.collector.flags import (MISSING, OFFLINE, PRESENCE_KINDS, AgentState, DeviceState, Flag,
                                        offline_status, refurbish_flags)
 from headcount.collector.model import format_timestamp, parse_timestamp
@@ -182,8 +182,8 @@ def test_split_inventory_reads_all_but_the_quiet_and_counts_them_as_their_tuples
     with ShardReader(path, None) as reader:
         every = reader.inventory_tuples()
         agents = {"s0": AgentState("s0", now), "s1": AgentState("s1", now - timedelta(hours=3))}
-        cutoffs = QuietCutoffs(agents, reader.recent_polls(), {}, frozenset(INFRASTRUCTURE_CLASSES), CALENDAR,
-                               POLICY, now, SCAN)
+        polls = reader.recent_polls()
+        cutoffs = QuietCutoffs(agents, polls, {}, frozenset(INFRASTRUCTURE_CLASSES), CALENDAR, POLICY, now, SCAN)
         rows, counts, sites = reader.split_inventory(cutoffs, sorted(PRESENCE_KINDS))
     read = {row[1] for row in rows}
     assert [row for row in every if row[1] in read] == rows
@@ -199,3 +199,8 @@ def test_split_inventory_reads_all_but_the_quiet_and_counts_them_as_their_tuples
         start = row[10].isoformat() if row[10] else row[8]
         assert row[9] >= seen_from and start >= first_from and (row[11] is None or row[11].isoformat() > aue_until)
         assert not row[13] and not row[14] and (not row[4] or row[5] == "")    # no model standard to judge
+    # And what quiet means: the rules themselves give none of them a state or a reason to flag.
+    judged = list(flag_inventory(quiet, agents, CALENDAR, POLICY, now, SCAN, polls=polls))
+    assert len(judged) == len(quiet)
+    assert all(status.state not in (OFFLINE, MISSING) and not found for _, status, found in judged)
+    assert sum(1 for _, _, found in flag_inventory(rows, agents, CALENDAR, POLICY, now, SCAN, polls=polls) if found) > 50
