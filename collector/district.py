@@ -18,7 +18,7 @@ import os
 import time
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -29,9 +29,10 @@ from typing import Any
 from .assets import OFF_NETWORK_AFTER_DAYS, AssetMatch, AssetRecord, ImportFile, MatchReport, management_findings, match_assets, read_import
 from .calendar import SchoolCalendar
 from .health import endpoint_readings, load_health
-from .flags import (AGENT_KEY_PREFIX, KIND_AUE, MISSING, OFFLINE, PRESENCE_KINDS, UNKNOWN_AGENT_SILENT, AgentState, Condition,
-                    DeviceState, Flag, FlagPolicy, RefurbishFlag, Status, advance_flags, agent_flag, agent_is_silent, clearly_healthy,
-                    health_flags, offline_status, refurbish_flags, status_condition)
+from .flags import (AGENT_KEY_PREFIX, KIND_AUE, MISSING, OFFLINE, ONLINE, PRESENCE_KINDS, UNKNOWN_AGENT_SILENT,
+                    AgentState, Condition, DeviceState, Flag, FlagPolicy, RefurbishFlag, Status, advance_flags,
+                    agent_flag, agent_is_silent, clearly_healthy, health_flags, offline_status, refurbish_flags,
+                    status_condition)
 from .quiet import QuietCutoffs
 from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot, format_timestamp, parse_timestamp
 from .standards import INFRASTRUCTURE_CLASSES, Standards
@@ -249,6 +250,7 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
                    policy: FlagPolicy, now: datetime, scan_interval: timedelta, *,
                    polls: Mapping[str, Sequence[str]] | None = None, firmware: FirmwareRules | None = None,
                    lifecycles: Mapping[tuple[str, str], float] | None = None,
+                   seen_from: Callable[[str, str, bool], str] | None = None,
                    ) -> Iterator[tuple[str, Status, list[RefurbishFlag]]]:
     """(device_id, offline status, refurbish flags) of each inventory tuple, in order.
 
@@ -267,6 +269,11 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
     offline_status and refurbish_flags themselves) and shared; flags are
     rebuilt per device with its own id. A polled device shares those and
     has its health judged on its own; an endpoint is judged on its own.
+
+    With `seen_from` (quiet.QuietCutoffs.seen_from: (site, class,
+    infrastructure) -> the sighting from which on a device can be neither
+    offline nor missing), a device seen since gets the shared status
+    SEEN_SINCE_CUTOFF (online) instead of its own reason.
     """
     polls = polls or {}
     firmware = firmware or {}
@@ -311,6 +318,8 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
     for (site, device_id, mac, device_class, infrastructure, model, version, _, first_seen, last_seen, purchase, aue,
          _, snmp_health, host_facts) in rows:
         status, heard, site_polls = get_site(site) or site_agent(site)
+        if status is None and seen_from is not None and last_seen >= seen_from(site, device_class, infrastructure):
+            status = SEEN_SINCE_CUTOFF
         if status is None:
             # None: no scans reported at the site; judge_status estimates from the agent's last report.
             missed = None if site_polls is None else len(site_polls) - bisect_right(site_polls, last_seen)
@@ -376,6 +385,8 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
 # stored in one transaction (Store.write_flag_rows).
 
 SCAN_INTERVAL = timedelta(minutes=15)     # the agents' default sweep: missed polls are counted in it
+# The status of a device seen since its site's cutoff (quiet.py): not offline or missing, reason not worked out.
+SEEN_SINCE_CUTOFF = Status(ONLINE, "seen since the last sighting that could make it offline or missing")
 FIRST_RAISED_SHOWN = 20
 # Management findings take over the refurbish AUE reason (they carry the file and line).
 _FINDING_AUE_KINDS = frozenset({"aue_passed", "aue_near"})
@@ -432,6 +443,7 @@ def flag_conditions(rows: list[tuple], agents: Mapping[str, AgentState], matches
                     polls: Mapping[str, Sequence[str]] | None = None, firmware: FirmwareRules | None = None,
                     lifecycles: Mapping[tuple[str, str], float] | None = None,
                     device_sites: Collection[str] | None = None,
+                    seen_from: Callable[[str, str, bool], str] | None = None,
                     ) -> tuple[list[Condition], Collection[str], dict[str, str]]:
     """(conditions that hold at `now`, device ids whose presence is unknown, device id -> site).
 
@@ -451,7 +463,7 @@ def flag_conditions(rows: list[tuple], agents: Mapping[str, AgentState], matches
     finding_aue = {f.device_id for f in findings if f.kind in _FINDING_AUE_KINDS}
     polls = polls or {}
     judged = flag_inventory(rows, agents, calendar, policy, now, scan_interval, polls=polls, firmware=firmware,
-                            lifecycles=lifecycles)
+                            lifecycles=lifecycles, seen_from=seen_from)
     for row, (device_id, status, refurbish) in zip(rows, judged):
         state = status.state
         if state == UNKNOWN_AGENT_SILENT:
@@ -535,7 +547,8 @@ def judge_flags(rows: list[tuple], agents: Mapping[str, AgentState], assets: Ite
                 network_last_seen: Mapping[tuple[str, str], datetime], polls: Mapping[str, Sequence[str]],
                 stored: StoredFlags, standards: Standards, policy: FlagPolicy, now: datetime,
                 scan_interval: timedelta, *, clock: _StepClock | None = None,
-                device_sites: Collection[str] | None = None) -> FlagJudgement:
+                device_sites: Collection[str] | None = None,
+                seen_from: Callable[[str, str, bool], str] | None = None) -> FlagJudgement:
     """Every device's and agent's conditions at `now` (flag_conditions) advanced against the stored flags
     (flags.advance_flags): the rows to write and what to report. No I/O: the callers read and write.
 
@@ -546,7 +559,8 @@ def judge_flags(rows: list[tuple], agents: Mapping[str, AgentState], assets: Ite
     conditions, unknown, sites = flag_conditions(rows, agents, matches, network_last_seen if matches else {},
                                                  standards.calendar, policy, now, scan_interval, polls=polls,
                                                  firmware=firmware_rules(standards, today),
-                                                 lifecycles=student_lifecycles(standards), device_sites=device_sites)
+                                                 lifecycles=student_lifecycles(standards), device_sites=device_sites,
+                                                 seen_from=seen_from)
     if clock is not None:
         clock.mark("judge devices and agents")
     advanced = advance_stored(stored, conditions, now, policy, unknown)
@@ -675,7 +689,7 @@ def _evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standard
     counts.update(quiet_counts)
     clock.mark("count for uniformity")
     judged = judge_flags(rows, agents, assets, seen, polls, stored, standards, policy, now, scan_interval,
-                         clock=clock, device_sites=device_sites)
+                         clock=clock, device_sites=device_sites, seen_from=cutoffs.seen_from)
     return ShardResult(counts, len(rows) + sum(quiet_counts.values()), judged, clock.steps)
 
 

@@ -190,6 +190,7 @@ class QuietCutoffs:
         self._moments: dict[str, list[datetime]] = {}
         self._ages: dict[tuple, str] = {}
         self._aues: dict[str, str] = {}
+        self._seen: dict[tuple[str, str, bool], str] = {}
 
     def __call__(self, site: str, stored_class: str) -> tuple[str, str, str]:
         found = self.found.get((site, stored_class))
@@ -200,16 +201,25 @@ class QuietCutoffs:
     def _work_out(self, site: str, stored_class: str) -> tuple[str, str, str]:
         device_class = stored_class or "unknown"
         infrastructure = device_class in self.infrastructure_classes
-        agent = self.agents.get(site) or AgentState(site, None)
-        polls = self.polls.get(site)
-        if site not in self._moments:
-            self._moments[site] = status_moments(agent, polls, self.midnights, self.now, self.scan_interval)
         lifecycle = None if infrastructure else self.lifecycles.get((site, device_class))
         age_key = (device_class, infrastructure, lifecycle)
         if age_key not in self._ages:
             self._ages[age_key] = age_cutoff(device_class, infrastructure, lifecycle, self.policy, self.now)
         if device_class not in self._aues:
             self._aues[device_class] = aue_cutoff(device_class, self.policy, self.now)
-        return (status_cutoff(site, device_class, infrastructure, agent, polls, self.midnights, self.calendar,
-                              self.policy, self.now, self.scan_interval, self._moments[site]),
-                self._ages[age_key], self._aues[device_class])
+        return self.seen_from(site, device_class, infrastructure), self._ages[age_key], self._aues[device_class]
+
+    def seen_from(self, site: str, device_class: str, infrastructure: bool) -> str:
+        """status_cutoff for any device of the site: its class and whether it is infrastructure as judged
+        (an SNMP identity makes a device infrastructure whatever its class)."""
+        key = (site, device_class, infrastructure)
+        found = self._seen.get(key)
+        if found is None:
+            agent = self.agents.get(site) or AgentState(site, None)
+            polls = self.polls.get(site)
+            if site not in self._moments:
+                self._moments[site] = status_moments(agent, polls, self.midnights, self.now, self.scan_interval)
+            found = self._seen[key] = status_cutoff(site, device_class, infrastructure, agent, polls, self.midnights,
+                                                    self.calendar, self.policy, self.now, self.scan_interval,
+                                                    self._moments[site])
+        return found

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from headcount.collector.district import _COUNT_KEY, flag_inventory
+from headcount.collector.district import _COUNT_KEY, SEEN_SINCE_CUTOFF, flag_inventory
 from headcount.collector.flags import (MISSING, OFFLINE, PRESENCE_KINDS, AgentState, DeviceState, Flag,
                                        offline_status, refurbish_flags)
 from headcount.collector.model import format_timestamp, parse_timestamp
@@ -204,3 +204,16 @@ def test_split_inventory_reads_all_but_the_quiet_and_counts_them_as_their_tuples
     assert len(judged) == len(quiet)
     assert all(status.state not in (OFFLINE, MISSING) and not found for _, status, found in judged)
     assert sum(1 for _, _, found in flag_inventory(rows, agents, CALENDAR, POLICY, now, SCAN, polls=polls) if found) > 50
+    # The devices that are read: past seen_from (their class and infrastructure as judged), neither offline nor
+    # missing, and the same refurbish reasons either way.
+    full = list(flag_inventory(every, agents, CALENDAR, POLICY, now, SCAN, polls=polls))
+    short = list(flag_inventory(every, agents, CALENDAR, POLICY, now, SCAN, polls=polls, seen_from=cutoffs.seen_from))
+    skipped = 0
+    for (device, status, found), (same, shortcut, same_found) in zip(full, short):
+        assert device == same and found == same_found
+        if shortcut is SEEN_SINCE_CUTOFF:
+            skipped += 1
+            assert status.state not in (OFFLINE, MISSING)
+        else:
+            assert shortcut == status
+    assert skipped > 100 and any(status.state in (OFFLINE, MISSING) for _, status, _ in short)
