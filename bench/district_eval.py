@@ -9,8 +9,9 @@ agent and --devices-per-school merged devices: 88% student devices
 (Chromebooks and iPads, mostly approved models, OS versions around the
 minimum) and 12% infrastructure (access points, switches, printers, UPSes,
 models and firmware around the standard, a few unapproved), last seen
-anywhere in the past 60 days. The rows go into the store through
-Store.bulk_load (executemany, one transaction per 100,000 devices): a
+anywhere in the past 60 days, each at a moment of its own within one of
+its agent's sweeps, and first seen at a moment of its own. The rows go
+into the store through Store.bulk_load (executemany, one transaction per 100,000 devices): a
 benchmark set-up, not ingest. One asset-register row per ten student
 devices (purchase dates) and a Google Admin row for every other Chromebook
 (AUE date, last console sync) go through Store.import_assets, as imports
@@ -64,6 +65,7 @@ from headcount.collector.store import Store
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)
 SCAN_INTERVAL = timedelta(minutes=15)
+SWEEP_TAKES = timedelta(minutes=2)
 STANDARDS = Path(__file__).resolve().parents[1] / "standards"
 LOAD_CHUNK = 100_000
 
@@ -107,8 +109,18 @@ def health_histories(device_class: str, rng: random.Random, count: int = 24) -> 
 def synthetic_rows(standards, per_school: int, seed: int = 6):
     """Yield (merged, devices, network, assets) chunks of about LOAD_CHUNK devices."""
     rng = random.Random(seed)
-    stamps = [format_timestamp(NOW - timedelta(minutes=15 * k)) for k in range(60 * 96)]   # 60 days of sweeps
-    firsts = [format_timestamp(NOW - timedelta(days=d)) for d in range(60, 2200, 7)]
+    # 60 days of sweeps, each starting SWEEP_TAKES before the quarter hour; a device is seen at some second of a
+    # sweep (so no two devices share a sighting, as in a real district) and first seen at some second of a day.
+    sweeps = [NOW - timedelta(minutes=15 * k) - SWEEP_TAKES for k in range(60 * 96)]
+    stamps = [format_timestamp(sweep) for sweep in sweeps]
+    firsts = [NOW - timedelta(days=d) for d in range(60, 2200, 7)]
+
+    def seen_in(sweep: int) -> str:
+        return format_timestamp(sweeps[sweep] + SWEEP_TAKES * rng.random())
+
+    def first_seen() -> str:
+        return format_timestamp(firsts[rng.randrange(len(firsts))] + timedelta(seconds=rng.randrange(86400)))
+
     infra_plan = []
     for cls, share in (("access_point", 0.5), ("switch", 0.2), ("printer", 0.2), ("ups", 0.1)):
         standard = standards.infrastructure_standard(cls)
@@ -130,11 +142,11 @@ def synthetic_rows(standards, per_school: int, seed: int = 6):
             device_id += 1
             mac = (0x0A0000000000 + device_id).to_bytes(6, "big").hex(":")
             ip = f"10.{(n >> 8) & 255}.{n & 255}.{device_id % 250 + 1}"
-            last = stamps[int(rng.expovariate(1 / 40)) % len(stamps)]
-            first = firsts[rng.randrange(len(firsts))]
+            last = seen_in(int(rng.expovariate(1 / 40)) % len(stamps))
+            first = first_seen()
             if n < infra_count:
                 # Infrastructure answers every poll; a few devices are down, since anywhere in the 60 days.
-                last = stamps[0] if rng.random() > 0.03 else last
+                last = seen_in(0) if rng.random() > 0.03 else last
                 r, acc = rng.random(), 0.0
                 for cls, share, models, minimums in infra_plan:
                     acc += share
