@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping, Sequence
@@ -202,20 +201,26 @@ def _samples(value: Any) -> Sequence[tuple[int, int]]:
     return tuple((moment, count) for moment, count in _pairs(value))
 
 
-# orjson reads an integer beyond 64 bits as a float (a counter summed over many interfaces can be one):
-# text with a run of 19 digits or more is left to json, which keeps it whole.
-_LONG_NUMBER = re.compile(r"[0-9]{19}")
-
-
 def _loads(text: str) -> Any:
-    """json.loads, faster: orjson, for what fold_health writes; json for any text with a long number, and for
-    anything orjson refuses that json reads (NaN: a damaged row), so both read the same."""
-    if _LONG_NUMBER.search(text):
-        return json.loads(text)
+    """json.loads of a stored health JSON, faster: orjson reads it; json reads again what orjson refuses (NaN:
+    a damaged row) and a row whose sample columns came out with a float in them, since orjson makes an
+    integer beyond 64 bits a float (a counter summed over many interfaces can be one). So both say the same."""
     try:
-        return orjson.loads(text)
+        health = orjson.loads(text)
     except orjson.JSONDecodeError:
         return json.loads(text)
+    if isinstance(health, dict) and (_has_float(health.get("uptime")) or _has_float(health.get("errors"))):
+        return json.loads(text)
+    return health
+
+
+def _has_float(series: Any) -> bool:
+    # `float in map(type, ...)` runs in C: this is read for every polled device of the district.
+    if type(series) is list:    # noqa: E721 - exactly what JSON arrays read as
+        for column in series:
+            if type(column) is list and float in map(type, column):    # noqa: E721
+                return True
+    return False
 
 
 def load_health(stored: str | None) -> Readings | None:
