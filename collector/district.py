@@ -706,10 +706,11 @@ class _StepClock:
         self._last = now
 
 
-def share_sites(loads: Mapping[str, int], shares: int) -> list[list[str]]:
-    """The sites split into `shares` lists of about equal devices (largest first onto the lightest share)."""
+def share_sites(loads: Mapping[str, int], shares: int, head_start: int = 0) -> list[list[str]]:
+    """The sites split into `shares` lists of about equal devices (largest first onto the lightest share);
+    every share but the first counted `head_start` devices heavier (a worker process that must start first)."""
     found: list[list[str]] = [[] for _ in range(max(1, shares))]
-    weights = [0] * len(found)
+    weights = [0] + [head_start] * (len(found) - 1)
     for site, load in sorted(loads.items(), key=lambda item: (-item[1], item[0])):
         lightest = weights.index(min(weights))
         found[lightest].append(site)
@@ -719,6 +720,9 @@ def share_sites(loads: Mapping[str, int], shares: int) -> list[list[str]]:
 
 MAX_WORKERS = 8
 DEVICES_PER_WORKER = 50_000      # a district this large or more keeps a worker busy for seconds
+# A worker process starts in about half a second (interpreter, imports), in which this process's share judges
+# some 20,000 devices: the workers' shares are that much lighter, so that all finish together.
+WORKER_START_DEVICES = 20_000
 
 
 def default_workers() -> int:
@@ -741,7 +745,7 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
     if workers is None:
         # A worker process costs about half a second to start: worth it only for a large district.
         workers = max(1, min(default_workers(), sum(loads.values()) // DEVICES_PER_WORKER))
-    shares = [share for share in share_sites(loads, workers) if share] or [[]]
+    shares = [share for share in share_sites(loads, workers, WORKER_START_DEVICES) if share] or [[]]
     loop = asyncio.get_running_loop()
     # This process judges the first share in a thread of its own while workers take the rest. Its share is
     # every site the workers do not take, so a school whose first devices arrive after the sites were counted
