@@ -679,9 +679,7 @@ def _evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standard
                                standards.calendar, policy, now, scan_interval)
         rows, quiet_counts, device_sites = reader.split_inventory(cutoffs, sorted(PRESENCE_KINDS))
         clock.mark("count quiet devices, read the rest")
-        bounds = asset_bounds(policy, now)
-        assets = reader.stored_assets(*bounds)
-        seen = reader.network_last_seen(bounds[1], bounds[2]) if assets else {}
+        assets, seen = reader.console_rows(*asset_bounds(policy, now))
         clock.mark("read console rows")
         stored = reader.flags_for_evaluation(format_timestamp(now - policy.cool_down))
         clock.mark("read open flags")

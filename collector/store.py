@@ -1257,6 +1257,31 @@ class _Database:
             "SELECT site, CAST(device_id AS TEXT), source_format, model, aue_date, last_sync, file, line FROM assets"
             f" WHERE {where} ORDER BY device_id, source_format", params)]
 
+    def console_rows(self, aue_until: str, synced_since: str, seen_before: str
+                     ) -> tuple[list[tuple], dict[tuple[str, str], datetime]]:
+        """stored_assets(aue_until, synced_since, seen_before) and network_last_seen(synced_since,
+        seen_before) in one: the devices the network lost since their console's sync are found once."""
+        conn = self.db.conn
+        seen = {}
+        lost = []
+        for device_id, site, last_seen in conn.execute(
+                "SELECT a.device_id, d.site, max(d.last_seen) FROM assets AS a"
+                " JOIN devices AS d INDEXED BY idx_devices_device_id ON d.device_id = a.device_id"
+                " WHERE a.last_sync > '' AND a.last_sync >= ?" + self._in_shard("a.site")
+                + " GROUP BY a.device_id HAVING max(d.last_seen) <= ?", (synced_since, seen_before)):
+            seen[(site, str(device_id))] = parse_timestamp(last_seen)
+            lost.append((device_id,))
+        conn.execute("DROP TABLE IF EXISTS temp.lost_devices")
+        conn.execute("CREATE TEMP TABLE lost_devices (device_id INTEGER PRIMARY KEY)")
+        conn.executemany("INSERT INTO temp.lost_devices (device_id) VALUES (?)", lost)
+        rows = [tuple(row) for row in conn.execute(
+            "SELECT site, CAST(device_id AS TEXT), source_format, model, aue_date, last_sync, file, line FROM assets"
+            " WHERE (aue_date > '' OR last_sync > '')" + self._in_shard("site")
+            + " AND device_id IN (SELECT device_id FROM assets WHERE aue_date > '' AND aue_date <= ?"
+            + self._in_shard("site") + " UNION SELECT device_id FROM temp.lost_devices)"
+            " ORDER BY device_id, source_format", (aue_until,))]
+        return rows, (seen if rows else {})
+
     def count_observations(self) -> int:
         return self.db["observations"].count
 

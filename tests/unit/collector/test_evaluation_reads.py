@@ -64,6 +64,8 @@ def test_bounded_console_reads_give_the_same_findings_as_every_row(tmp_path):
     for site in SITES:
         with ShardReader(tmp_path / "a.db", [site]) as reader:
             rows, seen = reader.stored_assets(*bounds), reader.network_last_seen(bounds[1], bounds[2])
+            # The evaluation's one read of both gives the same.
+            assert reader.console_rows(*bounds) == (rows, seen)
         assert {row[0] for row in rows} == {site} and {key[0] for key in seen} == {site}
         shared += management_findings(_stored_matches(rows), seen, NOW, warning)
     assert sorted(shared, key=lambda f: (f.site, f.device_id, f.kind)) == full
