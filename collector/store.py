@@ -998,7 +998,8 @@ class _Database:
         previous = None
         infrastructure_classes = _INFRASTRUCTURE
         get_network, get_facts, get_assets = network.get, facts.get, assets.get
-        bounds_of: dict[tuple[str, str], tuple[str, str, str]] = {}
+        # (site, stored class) -> [seen_from, first_from, aue_until, quiet devices without assets counted so far]
+        bounds_of: dict[tuple[str, str], list] = {}
         get_bounds = bounds_of.get
         # The id comes as text (InventoryRow.device_id), ordered as a number.
         for device_id, site, merged_class, mac, first_seen, last_seen in conn.execute(
@@ -1020,12 +1021,12 @@ class _Database:
                     key = (site, merged_class)
                     bounds = get_bounds(key)
                     if bounds is None:
-                        bounds = bounds_of[key] = cutoffs(site, merged_class)
+                        bounds = bounds_of[key] = [*cutoffs(site, merged_class), 0]
                     if (last_seen >= bounds[0] and device_id not in held
                             and (not facts or get_facts((site, mac)) is None)):
                         if imported is None:
                             if first_seen >= bounds[1]:
-                                quiet[(site, device_class, "", "", "", device_class in infrastructure_classes)] += 1
+                                bounds[3] += 1
                                 continue
                         elif device_class not in infrastructure_classes:
                             merged = model, os_version, purchase, aue, sync = _merge_assets(imported, "", False)
@@ -1053,6 +1054,10 @@ class _Database:
                 os_version = _host_os_version(host)
             append((site, device_id, mac, device_class, infrastructure, model, firmware or "", os_version,
                     first_seen, last_seen, purchase, aue, sync, readings, host))
+        for (site, merged_class), (_, _, _, count) in bounds_of.items():
+            if count:
+                device_class = merged_class or "unknown"
+                quiet[(site, device_class, "", "", "", device_class in infrastructure_classes)] += count  # type: ignore[index]
         if sites is not None:
             sites.update(site for site, _ in bounds_of)
             sites.update(row[0] for row in found)
