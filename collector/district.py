@@ -704,6 +704,10 @@ class _StepClock:
         self._last = now
 
 
+def _worker_started() -> None:
+    """Nothing: submitted first, so that a worker process starts while this one counts the sites."""
+
+
 def share_sites(loads: Mapping[str, int], shares: int, head_start: int = 0) -> list[list[str]]:
     """The sites split into `shares` lists of about equal devices (largest first onto the lightest share);
     every share but the first counted `head_start` devices heavier (a worker process that must start first)."""
@@ -739,28 +743,32 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
     """
     policy = policy or standards.flag_policy
     clock = _StepClock()
-    loads = await store.site_loads()
     if workers is None:
         # A worker process costs about half a second to start: worth it only for a large district.
-        workers = max(1, min(default_workers(), sum(loads.values()) // DEVICES_PER_WORKER))
-    shares = [share for share in share_sites(loads, workers, WORKER_START_DEVICES) if share] or [[]]
+        workers = max(1, min(default_workers(), await store.devices_at_most() // DEVICES_PER_WORKER))
     loop = asyncio.get_running_loop()
-    # This process judges the first share in a thread of its own while workers take the rest. Its share is
-    # every site the workers do not take, so a school whose first devices arrive after the sites were counted
-    # is still evaluated (in this share).
-    others = [site for share in shares[1:] for site in share]
-    local = loop.run_in_executor(None, functools.partial(evaluate_shard, excluding=True), store.path,
-                                 others or None, standards, policy, now, scan_interval)
-    results: list[ShardResult]
-    if len(shares) > 1:
-        # spawn, not fork: this process runs threads (the store's, the event loop's executor).
-        with ProcessPoolExecutor(max_workers=len(shares) - 1, mp_context=multiprocessing.get_context("spawn")
-                                 ) as pool:
-            remote = [loop.run_in_executor(pool, evaluate_shard, store.path, share, standards, policy, now,
-                                           scan_interval) for share in shares[1:]]
-            results = list(await asyncio.gather(local, *remote))
-    else:
-        results = [await local]
+    pool = None
+    if workers > 1:
+        # spawn, not fork: this process runs threads (the store's, the event loop's executor). The workers start
+        # (and import this module) while the sites are counted.
+        pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"))
+        for _ in range(workers - 1):
+            pool.submit(_worker_started)
+    try:
+        # Sites without devices (only an agent, scans, assets or flags) are none of the workers': this
+        # process's share is every site the workers do not take. So is a school whose first devices arrive
+        # after the sites were counted.
+        loads = await store.site_loads()
+        shares = [share for share in share_sites(loads, workers, WORKER_START_DEVICES) if share] or [[]]
+        others = [site for share in shares[1:] for site in share]
+        local = loop.run_in_executor(None, functools.partial(evaluate_shard, excluding=True), store.path,
+                                     others or None, standards, policy, now, scan_interval)
+        remote = [loop.run_in_executor(pool, evaluate_shard, store.path, share, standards, policy, now,
+                                       scan_interval) for share in shares[1:]] if pool is not None else []
+        results: list[ShardResult] = list(await asyncio.gather(local, *remote))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False)      # the workers are done; they end while the results are written
     clock.mark("shares (in parallel)")
     counts: Counter = Counter()
     for result in results:

@@ -1206,12 +1206,12 @@ class _Database:
                              " (SELECT count(*) FROM flags WHERE cleared_at IS NULL))", (evaluated_at,))
 
     def site_loads(self) -> dict[str, int]:
-        """Every site the evaluation concerns (devices, agents, scans, assets, flags) -> its merged devices."""
-        found = {site: 0 for (site,) in self.db.conn.execute(
-            "SELECT site FROM agents UNION SELECT site FROM scans UNION SELECT site FROM assets"
-            " UNION SELECT site FROM flags")}
-        found.update(self.db.conn.execute("SELECT site, count(*) FROM merged_devices GROUP BY site"))
-        return found
+        """Every site with merged devices -> how many (an evaluation shares the sites out by them)."""
+        return dict(self.db.conn.execute("SELECT site, count(*) FROM merged_devices GROUP BY site"))
+
+    def devices_at_most(self) -> int:
+        """At least the number of merged devices, at once (ids are never reused: the highest id)."""
+        return next(self.db.conn.execute("SELECT coalesce(max(id), 0) FROM merged_devices"))[0]
 
     def list_flags(self, include_cleared: bool, site: str | None, kind: str | None, limit: int,
                    ) -> list[tuple[str, str, Flag]]:
@@ -1605,6 +1605,9 @@ class Store:
 
     async def site_loads(self) -> dict[str, int]:
         return await self._run(self._database.site_loads)
+
+    async def devices_at_most(self) -> int:
+        return await self._run(self._database.devices_at_most)
 
     async def list_flags(self, *, include_cleared: bool = False, site: str | None = None, kind: str | None = None,
                          limit: int = 100) -> list[tuple[str, str, Flag]]:
