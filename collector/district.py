@@ -708,11 +708,10 @@ def _worker_started() -> None:
     """Nothing: submitted first, so that a worker process starts while this one counts the sites."""
 
 
-def share_sites(loads: Mapping[str, int], shares: int, head_start: int = 0) -> list[list[str]]:
-    """The sites split into `shares` lists of about equal devices (largest first onto the lightest share);
-    every share but the first counted `head_start` devices heavier (a worker process that must start first)."""
+def share_sites(loads: Mapping[str, int], shares: int) -> list[list[str]]:
+    """The sites split into `shares` lists of about equal devices (largest first onto the lightest share)."""
     found: list[list[str]] = [[] for _ in range(max(1, shares))]
-    weights = [0] + [head_start] * (len(found) - 1)
+    weights = [0] * len(found)
     for site, load in sorted(loads.items(), key=lambda item: (-item[1], item[0])):
         lightest = weights.index(min(weights))
         found[lightest].append(site)
@@ -722,9 +721,6 @@ def share_sites(loads: Mapping[str, int], shares: int, head_start: int = 0) -> l
 
 MAX_WORKERS = 8
 DEVICES_PER_WORKER = 50_000      # a district this large or more keeps a worker busy for seconds
-# A worker process starts in about half a second (interpreter, imports), in which this process's share judges
-# some 20,000 devices: the workers' shares are that much lighter, so that all finish together.
-WORKER_START_DEVICES = 20_000
 
 
 def default_workers() -> int:
@@ -759,7 +755,7 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
         # process's share is every site the workers do not take. So is a school whose first devices arrive
         # after the sites were counted.
         loads = await store.site_loads()
-        shares = [share for share in share_sites(loads, workers, WORKER_START_DEVICES) if share] or [[]]
+        shares = [share for share in share_sites(loads, workers) if share] or [[]]
         others = [site for share in shares[1:] for site in share]
         local = loop.run_in_executor(None, functools.partial(evaluate_shard, excluding=True), store.path,
                                      others or None, standards, policy, now, scan_interval)

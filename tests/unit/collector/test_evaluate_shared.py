@@ -106,8 +106,6 @@ def test_sites_are_shared_by_their_devices():
     assert sorted(site for share in shares for site in share) == ["a", "b", "c", "d", "e"]
     assert shares == [["a", "e"], ["b", "c", "d"]]     # 911 and 903 devices (each site counts one more)
     assert share_sites({"a": 1}, 3) == [["a"], [], []]
-    # Workers start later: their shares are lighter by the head start.
-    assert share_sites({"a": 900, "b": 500, "c": 400, "d": 0, "e": 10}, 2, head_start=300) == [["a", "e", "d"], ["b", "c"]]
 
 
 def test_a_school_counted_after_the_shares_were_made_is_still_evaluated(tmp_path, monkeypatch):
