@@ -535,7 +535,7 @@ def changed_flags(before: Iterable[Flag], still_open: Iterable[Flag],
 
 
 def asset_bounds(policy: FlagPolicy, now: datetime) -> tuple[str, str, str]:
-    """(aue_until, synced_since, seen_before) for Store.stored_assets: the bounds of the console rows that can
+    """(aue_until, synced_since, seen_before) for Store.console_rows: the bounds of the console rows that can
     give a management finding at `now` (an AUE passed or near; a recent sync of a device the network lost)."""
     today = now.astimezone(timezone.utc).date()
     warning = policy.for_class("chromebook").aue_warning_days

@@ -871,16 +871,12 @@ class _Database:
             serials.setdefault(device_id, serial)
         return [(sites[i], str(i), macs[i], serials.get(i)) for i in sorted(macs)]
 
-    def network_last_seen(self, synced_since: str = "", seen_before: str | None = None
-                          ) -> dict[tuple[str, str], datetime]:
+    def network_last_seen(self) -> dict[tuple[str, str], datetime]:
         """(site, device_id) -> when the network last saw any MAC of the device, for every device whose
-        management console has reported (an imported last_sync at or after `synced_since`): the only ones "off
-        the network" concerns; with `seen_before`, only those the network last saw at or before it."""
+        management console has reported a sync (the only ones "off the network" concerns)."""
         return {(site, str(device_id)): parse_timestamp(seen) for site, device_id, seen in self.db.conn.execute(
             "SELECT site, device_id, max(last_seen) FROM devices INDEXED BY idx_devices_device_id WHERE device_id IN"
-            " (SELECT device_id FROM assets WHERE last_sync > '' AND last_sync >= ?" + self._in_shard("site")
-            + ") GROUP BY device_id" + (" HAVING max(last_seen) <= ?" if seen_before is not None else ""),
-            (synced_since,) if seen_before is None else (synced_since, seen_before))}
+            " (SELECT device_id FROM assets WHERE last_sync > ''" + self._in_shard("site") + ") GROUP BY device_id")}
 
     def inventory_page(self, after: int, limit: int) -> tuple[list[InventoryRow], int | None]:
         """Merged devices with id > after, at most `limit`, in id order; and the key of the next page.
@@ -1240,32 +1236,20 @@ class _Database:
         return {(site, kind): count for site, kind, count in self.db.conn.execute(
             "SELECT site, kind, count(*) FROM flags WHERE cleared_at IS NULL GROUP BY site, kind")}
 
-    def stored_assets(self, aue_until: str | None = None, synced_since: str | None = None,
-                      seen_before: str | None = None) -> list[tuple]:
+    def stored_assets(self) -> list[tuple]:
         """Imported asset rows with an AUE date or a console sync (what assets.management_findings judges):
-        (site, device_id, source_format, model, aue_date, last_sync, file, line).
-
-        With the bounds, only the rows of devices that can have a finding: an
-        AUE date on or before `aue_until` (a date), or a console sync at or
-        after `synced_since` while the network last saw the device at or
-        before `seen_before` (timestamps). The rest of a district's console
-        rows cannot, and reading them is most of the cost.
-        """
-        where, params = "(aue_date > '' OR last_sync > '')" + self._in_shard("site"), []    # '' and NULL: none
-        if aue_until is not None and synced_since is not None and seen_before is not None:
-            where += (" AND device_id IN (SELECT device_id FROM assets WHERE aue_date > '' AND aue_date <= ?"
-                      + self._in_shard("site") + " UNION SELECT a.device_id FROM assets AS a WHERE a.last_sync >= ?"
-                      + self._in_shard("a.site") + " AND (SELECT max(d.last_seen) FROM devices AS d INDEXED BY"
-                      " idx_devices_device_id WHERE d.device_id = a.device_id) <= ?)")
-            params = [aue_until, synced_since, seen_before]
+        (site, device_id, source_format, model, aue_date, last_sync, file, line)."""
         return [tuple(row) for row in self.db.conn.execute(
             "SELECT site, CAST(device_id AS TEXT), source_format, model, aue_date, last_sync, file, line FROM assets"
-            f" WHERE {where} ORDER BY device_id, source_format", params)]
+            " WHERE (aue_date > '' OR last_sync > '')" + self._in_shard("site")     # '' and NULL: none
+            + " ORDER BY device_id, source_format")]
 
     def console_rows(self, aue_until: str, synced_since: str, seen_before: str
                      ) -> tuple[list[tuple], dict[tuple[str, str], datetime]]:
-        """stored_assets(aue_until, synced_since, seen_before) and network_last_seen(synced_since,
-        seen_before) in one: the devices the network lost since their console's sync are found once."""
+        """stored_assets and network_last_seen narrowed to the devices that can have a management finding:
+        an AUE date on or before `aue_until` (a date), or a console sync at or after `synced_since` while the
+        network last saw the device at or before `seen_before` (timestamps). The rest of a district's console
+        rows cannot, and reading them is most of the cost. The devices the network lost are found once."""
         conn = self.db.conn
         seen = {}
         lost = []
@@ -1543,9 +1527,8 @@ class Store:
         rows = [_asset_row(match) for match in matches]
         return await self._run(self._database.import_assets, rows, imported_at)
 
-    async def network_last_seen(self, synced_since: str = "", seen_before: str | None = None
-                                ) -> dict[tuple[str, str], datetime]:
-        return await self._run(self._database.network_last_seen, synced_since, seen_before)
+    async def network_last_seen(self) -> dict[tuple[str, str], datetime]:
+        return await self._run(self._database.network_last_seen)
 
     async def inventory_pages(self, *, page_size: int = INVENTORY_PAGE_SIZE) -> AsyncIterator[list[InventoryRow]]:
         """Every merged device, a page (list of InventoryRow) at a time, in device id order."""
@@ -1617,10 +1600,14 @@ class Store:
     async def count_open_flags(self) -> dict[tuple[str, str], int]:
         return await self._run(self._database.count_open_flags)
 
-    async def stored_assets(self, aue_until: str | None = None, synced_since: str | None = None,
-                            seen_before: str | None = None) -> list[tuple]:
+    async def stored_assets(self) -> list[tuple]:
         """Imported asset rows, for assets.management_findings: see _Database.stored_assets."""
-        return await self._run(self._database.stored_assets, aue_until, synced_since, seen_before)
+        return await self._run(self._database.stored_assets)
+
+    async def console_rows(self, aue_until: str, synced_since: str, seen_before: str
+                           ) -> tuple[list[tuple], dict[tuple[str, str], datetime]]:
+        """The console rows and last sightings that can give a management finding: see _Database.console_rows."""
+        return await self._run(self._database.console_rows, aue_until, synced_since, seen_before)
 
     async def count_observations(self) -> int:
         return await self._run(self._database.count_observations)
