@@ -329,30 +329,6 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
             status = get_status(key) or judge_status(key)
         rule = get_rule((device_class, model.casefold())) if infrastructure and model else None
         lifecycle = None if infrastructure or not lifecycles else get_lifecycle((site, device_class))
-        if snmp_health and not host_facts:
-            # A polled device: age, firmware and AUE as for any device (shared), its health on its own.
-            rkey = (device_class, infrastructure, purchase, None if purchase else first_seen[:10], aue,
-                    model if rule else None, version if rule else None, rule, lifecycle)
-            templates = get_refurbish(rkey)
-            if templates is None:
-                templates = judge_refurbish(rkey)
-            found = [RefurbishFlag(t.kind, device_id, t.reason, t.evidence, t.since) for t in templates]
-            polled = load_health(snmp_health)
-            if polled is not None and not clearly_healthy(polled, policy.classes.get(device_class, policy.default),
-                                                          now):
-                device = DeviceState(site, device_id, mac, device_class, infrastructure, parse(last_seen),
-                                     parse(first_seen), uptime_samples=polled.uptime_samples,
-                                     interface_errors=polled.interface_errors,
-                                     printer_supplies=polled.printer_supplies,
-                                     ups_battery_status=polled.ups_battery_status,
-                                     ups_on_battery=polled.ups_on_battery)
-                health = health_flags(device, policy, now)
-                if health:
-                    # refurbish_flags' order: age and firmware, then health, then AUE.
-                    aue_last = [flag for flag in found if flag.kind == KIND_AUE]
-                    found = [flag for flag in found if flag.kind != KIND_AUE] + health + aue_last
-            yield device_id, status, found
-            continue
         if host_facts:
             minimum, end_of_life = rule or (None, False)
             first = parse(first_seen)
@@ -367,11 +343,24 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
         templates = get_refurbish(rkey)
         if templates is None:
             templates = judge_refurbish(rkey)
-        if templates:
-            yield device_id, status, [RefurbishFlag(t.kind, device_id, t.reason, t.evidence, t.since)
-                                      for t in templates]
-        else:
-            yield device_id, status, []
+        found = [RefurbishFlag(t.kind, device_id, t.reason, t.evidence, t.since) for t in templates] if templates \
+            else []
+        if snmp_health:
+            # A polled device: age, firmware and AUE as for any device (shared), its health on its own.
+            polled = load_health(snmp_health)
+            if polled is not None and not clearly_healthy(polled, policy.for_class(device_class), now):
+                device = DeviceState(site, device_id, mac, device_class, infrastructure, parse(last_seen),
+                                     parse(first_seen), uptime_samples=polled.uptime_samples,
+                                     interface_errors=polled.interface_errors,
+                                     printer_supplies=polled.printer_supplies,
+                                     ups_battery_status=polled.ups_battery_status,
+                                     ups_on_battery=polled.ups_on_battery)
+                health = health_flags(device, policy, now)
+                if health:
+                    # refurbish_flags' order: age and firmware, then health, then AUE.
+                    aue_last = [flag for flag in found if flag.kind == KIND_AUE]
+                    found = [flag for flag in found if flag.kind != KIND_AUE] + health + aue_last
+        yield device_id, status, found
 
 
 # ---------------------------------------------------------------------------------------------- flags in the store

@@ -681,7 +681,7 @@ def health_flags(device: DeviceState, policy: FlagPolicy, now: datetime) -> list
     """The refurbish reasons that come from the device's health readings (battery, disk, interface errors,
     reboots, printer supplies), in refurbish_flags' order; the others (age, firmware, AUE) are not judged."""
     flags: list[RefurbishFlag] = []
-    _check_health(device, policy.classes.get(device.device_class, policy.default), now, flags, [])
+    _check_health(device, policy.for_class(device.device_class), now, flags, [])
     return flags
 
 
@@ -955,9 +955,9 @@ def _check_errors(device: DeviceState, rules: ClassPolicy, now: datetime, flags:
         return              # two windows need at least two intervals
     window = rules.error_window
     middle = now - window
-    bounds: tuple = (middle - window, middle, now)
-    if not isinstance(samples[0][0], datetime):
-        bounds = tuple(bound.timestamp() for bound in bounds)    # the samples are dated in POSIX seconds
+    # The samples are dated as datetimes, or in POSIX seconds (the store's form).
+    bounds: tuple = (middle - window, middle, now) if isinstance(samples[0][0], datetime) else \
+        _posix_error_bounds(window, now)
     try:
         sums = _steady_error_windows(samples, *bounds)
         if sums is None:
