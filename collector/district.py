@@ -31,8 +31,8 @@ from .calendar import SchoolCalendar
 from .health import endpoint_readings, load_health
 from .flags import (AGENT_KEY_PREFIX, KIND_AUE, MISSING, OFFLINE, ONLINE, PRESENCE_KINDS, UNKNOWN_AGENT_SILENT,
                     AgentState, Condition, DeviceState, Flag, FlagPolicy, RefurbishFlag, Status, advance_flags,
-                    agent_flag, agent_is_silent, clearly_healthy, health_flags, offline_status, refurbish_flags,
-                    status_condition)
+                    agent_flag, agent_is_silent, clearly_healthy, health_flags, missed_polls, offline_status,
+                    refurbish_flags, status_condition)
 from .quiet import QuietCutoffs
 from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot, format_timestamp, parse_timestamp
 from .standards import INFRASTRUCTURE_CLASSES, Standards
@@ -209,20 +209,6 @@ def student_lifecycles(standards: Standards | None) -> dict[tuple[str, str], flo
             if standard.max_age_years is not None:
                 found[(school.id, standard.device_class)] = float(standard.max_age_years)
     return found
-
-
-def missed_polls(polls: Sequence[str] | None, heard: datetime, last_seen_text: str, last_seen: datetime,
-                 scan_interval: timedelta) -> int:
-    """Polls of the device's site that began after its last sighting.
-
-    `polls` are the start times of the site's newest network polls (stored
-    text, oldest first: the scans its agents reported). A site whose agents
-    report no scans (agents older than the scan summary) is estimated: whole
-    scan intervals between the last sighting and the agent's last report.
-    """
-    if polls is not None:
-        return len(polls) - bisect_right(polls, last_seen_text)
-    return int((heard - last_seen) / scan_interval) if heard > last_seen else 0
 
 
 def _readings(snmp_health: str | None, host_facts: str | None) -> dict[str, Any]:

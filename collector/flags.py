@@ -463,6 +463,20 @@ def _student_status(days: int, last_day: date, today: date, needed: int, asleep_
     return Status(MISSING, f"{unseen} (missing after {needed}; {_plural(calendar_days, 'calendar day')})", days)
 
 
+def missed_polls(polls: Sequence[str] | None, heard: datetime, last_seen_text: str, last_seen: datetime,
+                 scan_interval: timedelta) -> int:
+    """Polls of the device's site that began after its last sighting.
+
+    `polls` are the start times of the site's newest network polls (stored
+    text, oldest first: the scans its agents reported). A site whose agents
+    report no scans (agents older than the scan summary) is estimated: whole
+    scan intervals between the last sighting and the agent's last report.
+    """
+    if polls is not None:
+        return len(polls) - bisect_right(polls, last_seen_text)
+    return int((heard - last_seen) / scan_interval) if heard > last_seen else 0
+
+
 def offline_status(device: DeviceState, agent: AgentState, calendar: SchoolCalendar, policy: FlagPolicy,
                    now: datetime) -> Status:
     """Online, offline (infrastructure), missing (student devices) or unknown (agent silent), with the reason."""

@@ -31,13 +31,12 @@ Pure: no I/O; `now` is passed in.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from .calendar import SchoolCalendar
-from .flags import MISSING, OFFLINE, AgentState, DeviceState, FlagPolicy, agent_is_silent, offline_status, \
-    refurbish_flags
+from .flags import MISSING, OFFLINE, AgentState, DeviceState, FlagPolicy, agent_is_silent, missed_polls, \
+    offline_status, refurbish_flags
 from .model import format_timestamp, parse_timestamp
 
 # How far back the status cutoff looks for the day a device turns missing. A
@@ -46,7 +45,7 @@ from .model import format_timestamp, parse_timestamp
 STATUS_HORIZON = timedelta(days=120)
 # The oldest start of service the age cutoff considers: any lifecycle is shorter.
 AGE_HORIZON_DAYS = 100 * 366
-# Without scan records a site's missed polls are estimated in whole scan intervals (district.missed_polls);
+# Without scan records a site's missed polls are estimated in whole scan intervals (flags.missed_polls);
 # this many intervals back are looked at, past them devices are read in full.
 ESTIMATED_POLLS = 300
 _MICROSECOND = timedelta(microseconds=1)     # the stored timestamps' resolution
@@ -86,7 +85,7 @@ def status_cutoff(site: str, device_class: str, infrastructure: bool, agent: Age
 
     `polls` are the start times of the site's newest network polls (stored
     text, oldest first; None when its agents report no scans), as
-    district.missed_polls counts them; `midnights` the starts of days
+    flags.missed_polls counts them; `midnights` the starts of days
     (local_midnights) over the span to look at; `candidates`, when given,
     status_moments' answer for the site (the same for each of its classes).
     """
@@ -99,11 +98,7 @@ def status_cutoff(site: str, device_class: str, infrastructure: bool, agent: Age
     def flagged(moment: datetime) -> bool:
         # The state of a device last seen at `moment`: constant until the next candidate (the
         # missed polls change only at a poll's start, the day it was last seen only at midnight).
-        text = format_timestamp(moment)
-        if polls is not None:
-            missed = len(polls) - bisect_right(polls, text)
-        else:
-            missed = int((heard - moment) / scan_interval) if heard > moment else 0
+        missed = missed_polls(polls, heard, format_timestamp(moment), moment, scan_interval)
         device = DeviceState(site, "", "", device_class, infrastructure, moment, moment, missed)
         return offline_status(device, agent, calendar, policy, now).state in (OFFLINE, MISSING)
 
