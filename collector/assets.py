@@ -37,6 +37,7 @@ from pathlib import Path
 
 from .errors import CollectorError, InvalidMacError
 from .model import is_unicast, normalize_mac
+from .records import quick_init
 
 __all__ = [
     "ASSET_REGISTER", "GOOGLE_ADMIN_CHROMEOS", "JAMF_IPAD", "FORMATS",
@@ -66,6 +67,7 @@ class AssetImportError(CollectorError):
 # ---------------------------------------------------------------- records
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AssetRecord:
     """One usable row of an import. Empty strings and None mean "not given"."""
@@ -665,6 +667,7 @@ def _parse_datetime(text: str) -> datetime:
 # ---------------------------------------------------------------- matching
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AssetMatch:
     record: AssetRecord
@@ -828,6 +831,7 @@ _CLOCK_SKEW = timedelta(days=1)
 OFF_NETWORK_AFTER_DAYS = 14
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     kind: str                  # "aue_passed", "aue_near" (refurbish or replace) or "off_network"

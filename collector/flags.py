@@ -111,6 +111,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .calendar import SchoolCalendar
+from .records import quick_init
 
 # ---------------------------------------------------------------- states and kinds
 
@@ -190,6 +191,7 @@ class Series(Sequence):
         return f"Series({list(self)!r})"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DeviceState:
     """What the store knows about one merged device, as of its last report."""
@@ -233,6 +235,7 @@ class DeviceState:
     lifecycle_years: float | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AgentState:
     site: str
@@ -319,6 +322,7 @@ class FlagPolicy:
 # ---------------------------------------------------------------- outputs
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Status:
     """A device's presence. Equal statuses are one shared object (see _status): never mutate, never key on id()."""
@@ -328,6 +332,7 @@ class Status:
     school_days_unseen: int | None = None      # student devices only (None: infrastructure, or agent silent)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Condition:
     """A condition that holds now: the input of `advance_flags`.
@@ -347,11 +352,13 @@ class Condition:
         return (self.kind, self.device_id)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RefurbishFlag(Condition):
     """One refurbish reason of one device: a condition like any other for the flag lifecycle."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Flag:
     kind: str

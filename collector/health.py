@@ -31,6 +31,7 @@ from typing import Any, Mapping, Sequence
 import orjson
 
 from .flags import Series
+from .records import quick_init
 
 # Same tolerance as flags.BOOT_TIME_JITTER_SECONDS: two samples whose boot
 # times are this close date one boot.
@@ -42,6 +43,7 @@ ERROR_SAMPLES_KEPT = 80
 MAX_SUPPLIES = 32                            # a printer lists a handful; a hostile reply does not grow the row
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Readings:
     """What the refurbish rules read about one device's health (any field may be unknown)."""
@@ -184,53 +186,54 @@ def _fold_errors(samples: list[list[int]], moment: int, total: int) -> list[list
     return [sample for sample in kept if sample[0] >= horizon][-ERROR_SAMPLES_KEPT:]
 
 
-def _samples(value: Any) -> Sequence[tuple[int, int]]:
+def _samples(value: Any, floats: bool = True) -> Sequence[tuple[int, int]] | None:
     """A stored series as (time, value) pairs (the columns as they are, when they are numbers); () for a
-    damaged one."""
+    damaged one. With floats=False, None when a column holds a float (see load_health)."""
     if not (isinstance(value, list) and len(value) == 2):
         return ()
     times, counts = value
     if not (isinstance(times, list) and isinstance(counts, list) and len(times) == len(counts)):
         return ()
     try:
-        numbers = math.isfinite(sum(times) + sum(counts))    # text raises; NaN and infinity are not finite
+        total = sum(times) + sum(counts)    # text raises; a float anywhere makes the total a float
     except TypeError:
-        numbers = False
-    if numbers:
-        return Series(times, counts)
-    return tuple((moment, count) for moment, count in _pairs(value))
-
-
-def _loads(text: str) -> Any:
-    """json.loads of a stored health JSON, faster: orjson reads it; json reads again what orjson refuses (NaN:
-    a damaged row) and a row whose sample columns came out with a float in them, since orjson makes an
-    integer beyond 64 bits a float (a counter summed over many interfaces can be one). So both say the same."""
-    try:
-        health = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
-    if isinstance(health, dict) and (_has_float(health.get("uptime")) or _has_float(health.get("errors"))):
-        return json.loads(text)
-    return health
-
-
-def _has_float(series: Any) -> bool:
-    # `float in map(type, ...)` runs in C: this is read for every polled device of the district.
-    if type(series) is list:    # noqa: E721 - exactly what JSON arrays read as
-        for column in series:
-            if type(column) is list and float in map(type, column):    # noqa: E721
-                return True
-    return False
+        # Damaged: the whole-number pairs are kept, so a whole number that orjson made a float must be read again.
+        return None if not floats else tuple((moment, count) for moment, count in _pairs(value))
+    if type(total) is float:    # noqa: E721 - exactly the type a float makes
+        if not floats:
+            return None
+        if not math.isfinite(total):     # NaN and infinity: damaged
+            return tuple((moment, count) for moment, count in _pairs(value))
+    return Series(times, counts)
 
 
 def load_health(stored: str | None) -> Readings | None:
-    """The readings in a stored health JSON (fold_health's); None when there are none or it is unreadable."""
+    """The readings in a stored health JSON (fold_health's); None when there are none or it is unreadable.
+
+    orjson reads it, faster than json; json reads again what orjson refuses
+    (NaN: a damaged row) and a row whose sample columns came out with a float
+    in them, since orjson makes an integer beyond 64 bits a float (a counter
+    summed over many interfaces can be one). So both say the same.
+    """
     if not stored:
         return None
     try:
-        health = _loads(stored)
-    except ValueError:
-        return None
+        health = orjson.loads(stored)
+    except orjson.JSONDecodeError:
+        health = None
+        exact = True
+    else:
+        exact = False
+    if not exact and isinstance(health, dict):
+        uptime, errors = _samples(health.get("uptime", ()), False), _samples(health.get("errors", ()), False)
+        exact = uptime is None or errors is None
+    if exact:
+        try:
+            health = json.loads(stored)
+        except ValueError:
+            return None
+        if isinstance(health, dict):
+            uptime, errors = _samples(health.get("uptime", ())), _samples(health.get("errors", ()))
     if not isinstance(health, dict):
         return None
     ups = health.get("ups")
@@ -238,8 +241,7 @@ def load_health(stored: str | None) -> Readings | None:
     supplies = tuple((str(name), float(level)) for name, level in
                      (s for s in health.get("supplies") or () if isinstance(s, list) and len(s) == 2)
                      if isinstance(level, (int, float)) and not isinstance(level, bool))
-    return Readings(uptime_samples=_samples(health.get("uptime", ())),
-                    interface_errors=_samples(health.get("errors", ())),
+    return Readings(uptime_samples=uptime, interface_errors=errors,  # type: ignore[arg-type]
                     printer_supplies=supplies, ups_battery_status=status, ups_on_battery=on_battery)
 
 
