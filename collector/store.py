@@ -151,6 +151,7 @@ _LISTED_ORDER = ("f.raised_at DESC, f.site, f.device_id NOT GLOB '[0-9]*', lengt
 # Rows are written in the order of the flags index (site, device_id, kind): a B-tree filled in its own order
 # takes a large evaluation's inserts in less than half the time it takes them in device order.
 _INSERT_ORDER, _UPDATE_ORDER, _CLEAR_ORDER = itemgetter(0, 1, 2), itemgetter(3, 4, 5), itemgetter(2, 3, 4)
+_SOURCE_FORMAT = itemgetter(1)      # of an asset row as _inventory_tuples reads it
 
 
 def flag_rows(raised: Sequence[tuple[str, Flag]], still_open: Sequence[tuple[str, Flag]],
@@ -985,10 +986,18 @@ class _Database:
                 + " ORDER BY k.site, k.mac, k.key"):
             facts.setdefault((site, mac), host_facts)
         assets: dict[str, list[tuple]] = {}
+        # A share of some sites reads them through the site index, in its order: sorting the share's rows by
+        # device would cost a temporary B-tree. A device's rows are then put in source order below.
+        by_site = self.sharded and not self.excluding
         for row in conn.execute("SELECT device_id, source_format, model, os_version, purchase_date, aue_date,"
                                 " last_sync FROM assets WHERE 1" + self._in_shard("site")
-                                + " ORDER BY device_id, source_format"):
+                                + (" ORDER BY site, device_id, source_format" if by_site
+                                   else " ORDER BY device_id, source_format")):
             assets.setdefault(str(row[0]), []).append(row)
+        if by_site:
+            for rows in assets.values():
+                if len(rows) > 1:
+                    rows.sort(key=_SOURCE_FORMAT)
         found: list[tuple] = []
         append = found.append
         previous = None

@@ -7,6 +7,7 @@ as from every row. Dates are drawn around each bound, on both sides.
 
 import asyncio
 import random
+import sqlite3
 from datetime import date, datetime, timedelta, timezone
 
 from headcount.collector.assets import ASSET_REGISTER, GOOGLE_ADMIN_CHROMEOS, AssetMatch, AssetRecord, \
@@ -69,3 +70,45 @@ def test_bounded_console_reads_give_the_same_findings_as_every_row(tmp_path):
     # Only meaningful if the bounds left rows out and both kinds of finding occur.
     assert len(bounded) < len(every) and len(bounded_seen) < len(every_seen)
     assert {f.kind for f in full} == {"aue_passed", "aue_near", "off_network"}
+
+
+def test_a_share_of_some_sites_reads_their_devices_as_the_whole_read_does(tmp_path):
+    """A share of named sites reads assets in site order; each device's rows must still come in source order."""
+    sites = ("lincoln-elementary", "jefferson-middle", "roosevelt-high")
+    devices, matches = [], []
+    for n in range(1, 61):
+        site = sites[n % 3]
+        mac = (0x0A0000000000 + n).to_bytes(6, "big").hex(":")
+        devices.append((site, mac, f"198.18.0.{n}", "Vendor", format_timestamp(NOW - timedelta(days=900 + n)),
+                        format_timestamp(NOW - timedelta(hours=n)), n, "chromebook"))
+        # Two consoles of one preference, whose model and OS version differ: the order they are merged in shows.
+        for source, model in ((GOOGLE_ADMIN_CHROMEOS, f"Console model {n}"), ("jamf_ipad", f"Jamf model {n}")):
+            matches.append(AssetMatch(AssetRecord(source, n + 1, serial=f"SN{n}", macs=(mac,), model=model,
+                                                  os_version=f"{n}.{len(source)}", file="x.csv"), site, str(n),
+                                      "serial"))
+        if n % 2:
+            matches.append(AssetMatch(AssetRecord(ASSET_REGISTER, n + 1, serial=f"SN{n}", macs=(mac,),
+                                                  purchase_date=date(2020, 8, 15), file="register.csv"),
+                                      site, str(n), "serial"))
+
+    async def build():
+        async with await Store.open(tmp_path / "s.db", retention_days=0) as store:
+            await store.bulk_load([(n, sites[n % 3], "chromebook") for n in range(1, 61)], devices, [])
+            await store.import_assets(matches, NOW)
+            return await store.inventory_tuples()
+
+    asyncio.run(build())
+    with sqlite3.connect(tmp_path / "s.db") as conn:
+        # A device whose rows sit under two sites, the later site holding the earlier source: site order and
+        # source order differ for it.
+        conn.execute("UPDATE assets SET site = 'roosevelt-high' WHERE device_id = 4 AND source_format = ?",
+                     (GOOGLE_ADMIN_CHROMEOS,))
+    with ShardReader(tmp_path / "s.db", None) as reader:
+        every = reader.inventory_tuples()
+    # Of two consoles of one preference the later in source order wins: the merge order shows in the model.
+    assert {row[5] for row in every} == {f"Jamf model {n}" for n in range(1, 61)}
+    for share in ([sites[0], sites[1]], [sites[1], sites[2]], list(sites)):
+        with ShardReader(tmp_path / "s.db", share) as reader:
+            assert reader.inventory_tuples() == [row for row in every if row[0] in share], share
+        with ShardReader(tmp_path / "s.db", share, excluding=True) as reader:
+            assert reader.inventory_tuples() == [row for row in every if row[0] not in share], share
