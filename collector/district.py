@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import gc
 import heapq
 import json
@@ -19,7 +18,7 @@ import time
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from operator import itemgetter
@@ -696,6 +695,9 @@ def share_sites(loads: Mapping[str, int], shares: int) -> list[list[str]]:
 
 MAX_WORKERS = 8
 DEVICES_PER_WORKER = 50_000      # a district this large or more keeps a worker busy for seconds
+# Shares per worker process: more, smaller shares keep the processes busy to the end (the last share done is
+# all that is left to write after the judging); each share costs a few reads of its own.
+SHARES_PER_WORKER = 4
 
 
 def default_workers() -> int:
@@ -710,6 +712,14 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
     (default: one per core, one per DEVICES_PER_WORKER devices at most): the same report, snapshots and flags
     whatever the number of processes.
 
+    With one, this process judges the district on a thread of its own. With
+    more, the sites are cut into SHARES_PER_WORKER shares per worker process,
+    which take them one after another, and this process writes each share's
+    flags as it comes back: the writing, which a first evaluation of a large
+    district has hundreds of thousands of rows of, is done beside the
+    judging rather than after it. All of it is one transaction, so a share
+    that fails leaves the stored flags as they were.
+
     `steps`, when given, receives the seconds spent per step, this process's and each share's.
     """
     policy = policy or standards.flag_policy
@@ -717,40 +727,52 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
     if workers is None:
         # A worker process costs about half a second to start: worth it only for a large district.
         workers = max(1, min(default_workers(), await store.devices_at_most() // DEVICES_PER_WORKER))
-    loop = asyncio.get_running_loop()
-    pool = None
     if workers > 1:
         # spawn, not fork: this process runs threads (the store's, the event loop's executor). The workers start
         # (and import this module) while the sites are counted.
-        pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"))
-        for _ in range(workers - 1):
+        pool: Executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        for _ in range(workers):
             pool.submit(_worker_started)
+    else:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluate")
+    futures: list[Future] = []
     try:
-        # Sites without devices (only an agent, scans, assets or flags) are none of the workers': this
-        # process's share is every site the workers do not take. So is a school whose first devices arrive
-        # after the sites were counted.
-        loads = await store.site_loads()
-        shares = [share for share in share_sites(loads, workers) if share] or [[]]
+        loads = await store.site_loads() if workers > 1 else {}
+        shares = [share for share in share_sites(loads, workers * SHARES_PER_WORKER) if share] or [[]]
+        # Sites without devices (only an agent, scans, assets or flags) are in no share: the first takes every
+        # site the others do not. So does a school whose first devices arrive after the sites were counted.
         others = [site for share in shares[1:] for site in share]
-        local = loop.run_in_executor(None, functools.partial(evaluate_shard, excluding=True), store.path,
-                                     others or None, standards, policy, now, scan_interval)
-        remote = [loop.run_in_executor(pool, evaluate_shard, store.path, share, standards, policy, now,
-                                       scan_interval) for share in shares[1:]] if pool is not None else []
-        results: list[ShardResult] = list(await asyncio.gather(local, *remote))
+        futures.append(pool.submit(evaluate_shard, store.path, others or None, standards, policy, now,
+                                   scan_interval, excluding=True))
+        futures += [pool.submit(evaluate_shard, store.path, share, standards, policy, now, scan_interval)
+                    for share in shares[1:]]
+
+        def parts() -> Iterator[FlagRows]:
+            # On the store's thread, inside its transaction: each share's flags as soon as it is done.
+            for future in as_completed(futures):
+                yield future.result().flags.rows
+
+        writing = asyncio.ensure_future(store.write_flag_parts(parts(), now))
+        try:
+            results: list[ShardResult] = [await asyncio.wrap_future(future) for future in futures]
+        except BaseException:
+            await asyncio.gather(writing, return_exceptions=True)     # it fails too, and writes nothing
+            raise
     finally:
-        if pool is not None:
-            pool.shutdown(wait=False)      # the workers are done; they end while the results are written
-    clock.mark("shares (in parallel)")
+        for future in futures:
+            future.cancel()        # only those not started (a share failed): they never start
+        pool.shutdown(wait=False)      # the workers are done; they end while the results are written
+    clock.mark("shares (in parallel, flags written as each is done)")
     counts: Counter = Counter()
     for result in results:
         counts.update(result.counts)
     report = evaluate_counts(standards, counts, now=now)
     clock.mark("uniformity")
+    await writing
+    clock.mark("write flags (what is left after the shares)")
     if save:
         await store.save_snapshots(snapshots_of(report))
     clock.mark("write snapshots")
-    await store.write_flag_rows(FlagRows.joined([result.flags.rows for result in results]), now)
-    clock.mark("write flags")
     if steps is not None:
         steps.update(clock.steps)
         for number, result in enumerate(results):

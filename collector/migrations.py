@@ -336,6 +336,13 @@ def create_flag_evaluations(db) -> None:
     db.execute("CREATE INDEX idx_flags_site_device_kind ON flags (site, device_id, kind)")
 
 
+
+@migrations(name="0008_merged_devices_site_index")
+def index_merged_devices_by_site(db) -> None:
+    # An evaluation reads a district in shares of some sites each (district.evaluate): with this index a
+    # share's read starts from its own sites' devices instead of walking every device of the district.
+    db.execute("CREATE INDEX idx_merged_devices_site ON merged_devices (site)")
+
 def apply_migrations(db) -> list[str]:
     """Apply what is pending; returns the names applied now (empty when the schema is current)."""
     pending = [migration.name for migration in migrations.pending(db)]

@@ -23,7 +23,7 @@ import logging
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from operator import itemgetter
@@ -136,13 +136,6 @@ class FlagRows:
     inserts: list[tuple]
     updates: list[tuple]
     clears: list[tuple]
-
-    @staticmethod
-    def joined(parts: Sequence[FlagRows]) -> FlagRows:
-        # Each part is in index order already: sorting merges them (timsort finds the runs).
-        return FlagRows(sorted((row for part in parts for row in part.inserts), key=_INSERT_ORDER),
-                        sorted((row for part in parts for row in part.updates), key=_UPDATE_ORDER),
-                        sorted((row for part in parts for row in part.clears), key=_CLEAR_ORDER))
 
 
 # Flags listed: newest raise first; one evaluation's by site, device number and kind (not by id: see below).
@@ -1195,17 +1188,24 @@ class _Database:
     def write_flag_rows(self, rows: FlagRows, evaluated_at: str | None) -> None:
         """Insert the raised, refresh the open given, close the cleared, in one transaction; with
         `evaluated_at`, record the evaluation (flag_evaluations)."""
+        self.write_flag_parts((rows,), evaluated_at)
+
+    def write_flag_parts(self, parts: Iterable[FlagRows], evaluated_at: str | None) -> None:
+        """write_flag_rows for rows that come in parts, of disjoint sites, in one transaction. Iterating
+        `parts` may wait for the next part: the first is written while the rest are still worked out. If it
+        raises, nothing is written."""
         with self.db.atomic():
             conn = self.db.conn
-            conn.executemany(
-                "INSERT INTO flags (site, device_id, kind, reason, evidence, raised_at, cleared_at, last_present_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, NULL, ?)", rows.inserts)
-            conn.executemany(
-                "UPDATE flags SET reason = ?, evidence = ?, last_present_at = ? WHERE site = ? AND device_id = ?"
-                " AND kind = ? AND raised_at = ? AND cleared_at IS NULL", rows.updates)
-            conn.executemany(
-                "UPDATE flags SET cleared_at = ?, last_present_at = ? WHERE site = ? AND device_id = ? AND kind = ?"
-                " AND raised_at = ? AND cleared_at IS NULL", rows.clears)
+            for rows in parts:
+                conn.executemany(
+                    "INSERT INTO flags (site, device_id, kind, reason, evidence, raised_at, cleared_at,"
+                    " last_present_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)", rows.inserts)
+                conn.executemany(
+                    "UPDATE flags SET reason = ?, evidence = ?, last_present_at = ? WHERE site = ? AND device_id = ?"
+                    " AND kind = ? AND raised_at = ? AND cleared_at IS NULL", rows.updates)
+                conn.executemany(
+                    "UPDATE flags SET cleared_at = ?, last_present_at = ? WHERE site = ? AND device_id = ?"
+                    " AND kind = ? AND raised_at = ? AND cleared_at IS NULL", rows.clears)
             if evaluated_at is not None:
                 conn.execute("INSERT INTO flag_evaluations (evaluated_at, open_flags) VALUES (?,"
                              " (SELECT count(*) FROM flags WHERE cleared_at IS NULL))", (evaluated_at,))
@@ -1594,6 +1594,11 @@ class Store:
     async def write_flag_rows(self, rows: FlagRows, evaluated_at: datetime) -> None:
         """Store flag changes already shaped as rows (flag_rows), recording the evaluation at `evaluated_at`."""
         await self._run(self._database.write_flag_rows, rows, format_timestamp(evaluated_at))
+
+    async def write_flag_parts(self, parts: Iterable[FlagRows], evaluated_at: datetime) -> None:
+        """write_flag_rows for rows that come in parts (of disjoint sites), in one transaction; iterating
+        `parts` may block until the next part is ready (on the store's thread): see _Database.write_flag_parts."""
+        await self._run(self._database.write_flag_parts, parts, format_timestamp(evaluated_at))
 
     async def site_loads(self) -> dict[str, int]:
         return await self._run(self._database.site_loads)

@@ -11,18 +11,22 @@ be the same.
 """
 
 import asyncio
+import dataclasses
 from collections import Counter
+from concurrent.futures.process import BrokenProcessPool
 import importlib.util
 import shutil
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from headcount.collector.district import (_stored_matches, evaluate, evaluate_district,
                                           firmware_rules, flag_conditions, flag_run_json, report_json, share_sites,
                                           student_lifecycles)
-from headcount.collector.flags import AgentState, advance_flags
-from headcount.collector.store import Store
+from headcount.collector.flags import AgentState, FlagPolicy, advance_flags
+from headcount.collector.store import FlagRows, Store
 
 BENCH = Path(__file__).resolve().parents[3] / "bench" / "district_eval.py"
 
@@ -128,3 +132,54 @@ def test_a_school_counted_after_the_shares_were_made_is_still_evaluated(tmp_path
     assert report.devices == devices and report.school(late).devices == 60
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM flags WHERE site = ?", (late,)).fetchone()[0] > 0
+
+
+class _PolicyThatCannotReachAWorker(FlagPolicy):
+    """A policy that this process can use but a worker process cannot unpickle: the shares fail there."""
+
+    def __reduce__(self):
+        return int, ("a policy that fails in the worker",)
+
+
+def test_a_failed_share_writes_nothing_and_the_store_stays_usable(tmp_path):
+    """The flags are written share by share in one transaction while the shares are judged; when a share
+    fails, it is rolled back: no flag, no evaluation record, no snapshot. (Store.write_flag_parts'
+    own test shows a part already written is rolled back too.)"""
+    bench = bench_module()
+    standards = bench.district(4)
+    path = tmp_path / "store.db"
+    asyncio.run(bench.build(path, standards, 60))
+    policy = standards.flag_policy
+    failing = _PolicyThatCannotReachAWorker(*(getattr(policy, field.name) for field in dataclasses.fields(policy)))
+
+    async def run():
+        async with await Store.open(path, retention_days=0) as store:
+            with pytest.raises((ValueError, BrokenProcessPool)):
+                await evaluate(store, standards, bench.NOW, workers=2, policy=failing)
+            empty = stored(path)
+            # The same evaluation with a policy that travels writes its flags.
+            return empty, await evaluate(store, standards, bench.NOW, workers=2)
+
+    empty, (report, run) = asyncio.run(run())
+    assert empty["flags"] == empty["evaluations"] == empty["snapshots"] == []
+    after = stored(path)
+    assert run.raised > 0 and len(after["flags"]) == run.raised and len(after["evaluations"]) == 1
+
+
+def test_flag_parts_are_one_transaction(tmp_path):
+    row = ("lincoln-elementary", "7", "age", "old", '["x"]', "2026-11-24T10:30:00.000000Z", None)
+
+    def parts():
+        yield FlagRows([row], [], [])
+        raise RuntimeError("the second part never came")
+
+    async def run():
+        async with await Store.open(tmp_path / "p.db", retention_days=0) as store:
+            with pytest.raises(RuntimeError, match="never came"):
+                await store.write_flag_parts(parts(), bench_module().NOW)
+            before = await store.count_open_flags()
+            await store.write_flag_parts(iter([FlagRows([row], [], []), FlagRows([], [], [])]), bench_module().NOW)
+            return before, await store.count_open_flags()
+
+    before, after = asyncio.run(run())
+    assert before == {} and after == {("lincoln-elementary", "age"): 1}
