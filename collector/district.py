@@ -383,6 +383,15 @@ def _shown_order(item: tuple[str, Flag]) -> tuple:
     return (site, 0, int(device), flag.kind) if device.isdigit() else (site, 1, device, flag.kind)
 
 
+
+def _first_shown(raised: list[tuple[str, Flag]]) -> list[tuple[str, Flag]]:
+    """The FIRST_RAISED_SHOWN first of (site, flag) in _shown_order, which sorts by site first: only the
+    sites of the first few by site alone can hold them (a first evaluation raises hundreds of thousands)."""
+    if len(raised) > FIRST_RAISED_SHOWN:
+        last_site = heapq.nsmallest(FIRST_RAISED_SHOWN, map(itemgetter(0), raised))[-1]
+        raised = [item for item in raised if item[0] <= last_site]
+    return heapq.nsmallest(FIRST_RAISED_SHOWN, raised, key=_shown_order)
+
 @dataclass(frozen=True)
 class FlagJudgement:
     """One share of a district's flags after an evaluation: what to show and what to write."""
@@ -550,7 +559,7 @@ def judge_flags(rows: list[tuple], agents: Mapping[str, AgentState], assets: Ite
     changed = changed_flags([flag for _, flag in advanced.before], advanced.still_open, stored.held, now)
     judged = FlagJudgement(advanced.unchanged + Counter(flag.kind for flag in (*advanced.still_open, *advanced.raised)),
                            len(advanced.raised), len(advanced.cleared),
-                           heapq.nsmallest(FIRST_RAISED_SHOWN, raised_with_site, key=_shown_order),
+                           _first_shown(raised_with_site),
                            flag_rows(raised_with_site, with_site(changed), with_site(advanced.cleared),
                                      format_timestamp(now)))
     if clock is not None:
@@ -574,35 +583,48 @@ def advance_stored(stored: StoredFlags, conditions: Iterable[Condition], now: da
     A flag that held at the latest evaluation and holds now with the same
     reason and evidence stays as it is stored: advance_flags would keep it
     open, present now, with the same words (stored as "held at the latest
-    evaluation" again). Only the rest, and the conditions without such a
-    flag, go through advance_flags: the same result, for a fraction of the
-    work when a district's flags mostly persist.
+    evaluation" again). A condition whose key has no open flag and no flag
+    cleared within the cool-down is raised now, as advance_flags raises it
+    (a first evaluation raises hundreds of thousands). Only the rest go
+    through advance_flags: the same result, for a fraction of the work.
     """
     held_rows = stored.held_rows
     encode = _evidence_json
-    kept: set[tuple[str, str]] = set()      # keys whose flag stays as stored
-    judged: set[tuple[str, str]] = set()    # keys whose first condition was looked at (advance_flags takes the first)
+    # Keys with an open flag that is not a held row, or a flag cleared within the cool-down: advance_flags'.
+    theirs = {(flag.kind, flag.device_id) for _, flag in stored.open}
+    theirs.update((flag.kind, flag.device_id) for _, flag in stored.recently_cleared if flag.cleared_at is not None)
+    # Key -> what became of its first condition (advance_flags takes the first): KEPT, RAISED or JUDGED.
+    decided: dict[tuple[str, str], int] = {}
     unchanged: Counter = Counter()
     rest: list[Condition] = []
+    raised_now: list[Flag] = []
     for condition in conditions:
         key = (condition.kind, condition.device_id)
-        if key in judged:
-            if key not in kept:
+        earlier = decided.get(key)
+        if earlier is not None:
+            if earlier == _JUDGED:
                 rest.append(condition)
             continue
-        judged.add(key)
         row = held_rows.get(key)
         if row is not None and row[1] == condition.reason and row[2] == encode(condition.evidence):
-            kept.add(key)
+            decided[key] = _KEPT
             unchanged[condition.kind] += 1
-            continue
-        rest.append(condition)
+        elif row is None and key not in theirs:
+            decided[key] = _RAISED
+            raised_now.append(Flag(condition.kind, condition.device_id, condition.reason, condition.evidence,
+                                   raised_at=now, last_present_at=now))
+        else:
+            decided[key] = _JUDGED
+            rest.append(condition)
     before = list(stored.open)
-    before += [stored.held_flag(key) for key in held_rows if key not in kept]
+    before += [stored.held_flag(key) for key in held_rows if decided.get(key) != _KEPT]
     still_open, raised, cleared = advance_flags([flag for _, flag in before], rest, now, policy,
                                                 recently_cleared=[flag for _, flag in stored.recently_cleared],
                                                 unknown_devices=unknown)
-    return Advanced(still_open, raised, cleared, unchanged, before)
+    return Advanced(still_open, raised + raised_now, cleared, unchanged, before)
+
+
+_KEPT, _RAISED, _JUDGED = 1, 2, 3
 
 
 # ---------------------------------------------------------------------------------------------- in parallel

@@ -139,3 +139,15 @@ def test_a_flag_that_holds_run_after_run_is_not_rewritten(tmp_path):
     advanced, changed = found["absent"]
     # Gone but within the hold-down: rewritten once, with the time it last held.
     assert [(f.reason, f.last_present_at) for f in changed] == [("6.1 years old", T0)]
+
+
+def test_the_first_raised_shown_are_the_first_in_shown_order():
+    from headcount.collector.district import FIRST_RAISED_SHOWN, _first_shown, _shown_order
+    from headcount.collector.flags import Flag
+    rng = random.Random(7)
+    for size in (0, 5, FIRST_RAISED_SHOWN, FIRST_RAISED_SHOWN + 1, 300):
+        raised = [(f"site-{rng.randrange(6)}", Flag(rng.choice(KINDS), rng.choice((str(rng.randrange(1, 400)),
+                                                                                     "agent:x")), "r", (), T0))
+                  for _ in range(size)]
+        expected = sorted(raised, key=_shown_order)[:FIRST_RAISED_SHOWN]
+        assert [_shown_order(item) for item in _first_shown(raised)] == [_shown_order(item) for item in expected]
