@@ -954,15 +954,16 @@ class _Database:
         model, firmware, OS version, infrastructure); the rest are read as
         inventory_tuples reads every device.
         """
-        held = {device_id for (device_id,) in self.db.conn.execute(
+        # By number, as the devices are read (a device's flags carry its number as text; agents' keys are not).
+        held = {int(device_id) for (device_id,) in self.db.conn.execute(
             f"SELECT device_id FROM flags WHERE cleared_at IS NULL AND kind IN ({_marks(presence_kinds)})"
-            + self._in_shard("site"), tuple(presence_kinds))}
+            + self._in_shard("site"), tuple(presence_kinds)) if _is_device_number(device_id)}
         counts: Counter = Counter()
         sites: set[str] = set()
         return self._inventory_tuples(cutoffs, held, counts, sites), counts, sites
 
     def _inventory_tuples(self, cutoffs: Callable[[str, str], tuple[str, str, str]] | None = None,
-                          held: Collection[str] = (), quiet: Counter | None = None, sites: set[str] | None = None
+                          held: Collection[int] = (), quiet: Counter | None = None, sites: set[str] | None = None
                           ) -> list[tuple]:
         """inventory_tuples; with `cutoffs`, the quiet devices (split_inventory) only counted in `quiet`, and
         the sites with devices added to `sites`."""
@@ -978,7 +979,7 @@ class _Database:
                 " WHERE k.kind = 'host' AND a.host_facts IS NOT NULL" + self._in_shard("k.site")
                 + " ORDER BY k.site, k.mac, k.key"):
             facts.setdefault((site, mac), host_facts)
-        assets: dict[str, list[tuple]] = {}
+        assets: dict[int, list[tuple]] = {}      # device number -> its rows
         # A share of some sites reads them through the site index, in its order: sorting the share's rows by
         # device would cost a temporary B-tree. A device's rows are then put in source order below.
         by_site = self.sharded and not self.excluding
@@ -986,7 +987,7 @@ class _Database:
                                 " last_sync FROM assets WHERE 1" + self._in_shard("site")
                                 + (" ORDER BY site, device_id, source_format" if by_site
                                    else " ORDER BY device_id, source_format")):
-            assets.setdefault(str(row[0]), []).append(row)
+            assets.setdefault(row[0], []).append(row)
         if by_site:
             for rows in assets.values():
                 if len(rows) > 1:
@@ -999,19 +1000,19 @@ class _Database:
         # (site, stored class) -> [seen_from, first_from, aue_until, quiet devices without assets counted so far]
         bounds_of: dict[tuple[str, str], list] = {}
         get_bounds = bounds_of.get
-        # The id comes as text (InventoryRow.device_id), ordered as a number.
-        for device_id, site, merged_class, mac, first_seen, last_seen in conn.execute(
-                "SELECT CAST(m.id AS TEXT), m.site, m.device_class, d.mac, d.first_seen, d.last_seen"
+        # Read and looked up by number; handed on as text (InventoryRow.device_id), for the devices kept only.
+        for number, site, merged_class, mac, first_seen, last_seen in conn.execute(
+                "SELECT m.id, m.site, m.device_class, d.mac, d.first_seen, d.last_seen"
                 " FROM devices AS d INDEXED BY idx_devices_device_id JOIN merged_devices AS m ON m.id = d.device_id"
                 " WHERE d.is_primary = 1 AND d.device_id IS NOT NULL" + self._in_shard("m.site")
                 + " ORDER BY d.device_id"):
-            if device_id == previous:     # two primary MACs (never expected): the device once
+            if number == previous:     # two primary MACs (never expected): the device once
                 continue
-            previous = device_id
+            previous = number
             identity = get_network(mac)
             if identity is not None:
                 identity = identity.get(site)
-            imported = get_assets(device_id)
+            imported = get_assets(number)
             merged = None
             if identity is None:
                 device_class = merged_class or "unknown"
@@ -1020,7 +1021,7 @@ class _Database:
                     bounds = get_bounds(key)
                     if bounds is None:
                         bounds = bounds_of[key] = [*cutoffs(site, merged_class), 0]
-                    if (last_seen >= bounds[0] and device_id not in held
+                    if (last_seen >= bounds[0] and number not in held
                             and (not facts or get_facts((site, mac)) is None)):
                         if imported is None:
                             if first_seen >= bounds[1]:
@@ -1038,7 +1039,7 @@ class _Database:
                 device_class = merged_class or nd_class or "unknown"
             infrastructure = nd_model is not None or device_class in infrastructure_classes
             if imported is None and not facts:      # the common device: nothing more to merge
-                append((site, device_id, mac, device_class, infrastructure, nd_model or "", firmware or "", "",
+                append((site, str(number), mac, device_class, infrastructure, nd_model or "", firmware or "", "",
                         first_seen, last_seen, None, None, None, readings, None))
                 continue
             model, os_version = nd_model or "", ""
@@ -1050,7 +1051,7 @@ class _Database:
             host = get_facts((site, mac)) if facts else None
             if not os_version and host:
                 os_version = _host_os_version(host)
-            append((site, device_id, mac, device_class, infrastructure, model, firmware or "", os_version,
+            append((site, str(number), mac, device_class, infrastructure, model, firmware or "", os_version,
                     first_seen, last_seen, purchase, aue, sync, readings, host))
         for (site, merged_class), (_, _, _, count) in bounds_of.items():
             if count:
@@ -1380,6 +1381,11 @@ def _merge_assets(imported: list[tuple], model: str, infrastructure: bool
             moment = parse_timestamp(synced)
             sync = moment if sync is None else max(sync, moment)
     return model, os_version, purchase, aue, sync
+
+
+def _is_device_number(text: str) -> bool:
+    """Whether a flag's device id is a merged device's number as the store writes it (str of the id)."""
+    return text.isascii() and text.isdigit() and (text == "0" or text[0] != "0")
 
 
 @functools.lru_cache(maxsize=4096)
