@@ -673,9 +673,11 @@ def _evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standard
         clock.mark("read agents and scans")
         cutoffs = QuietCutoffs(agents, polls, student_lifecycles(standards), INFRASTRUCTURE_CLASSES,
                                standards.calendar, policy, now, scan_interval)
-        rows, quiet_counts, device_sites = reader.split_inventory(cutoffs, sorted(PRESENCE_KINDS))
+        aue_until, synced_since, seen_before = asset_bounds(policy, now)
+        rows, quiet_counts, device_sites, lost = reader.split_inventory(cutoffs, sorted(PRESENCE_KINDS),
+                                                                        (synced_since, seen_before))
         clock.mark("count quiet devices, read the rest")
-        assets, seen = reader.console_rows(*asset_bounds(policy, now))
+        assets, seen = reader.console_rows(aue_until, synced_since, seen_before, lost)
         clock.mark("read console rows")
         stored = reader.flags_for_evaluation(format_timestamp(now - policy.cool_down))
         clock.mark("read open flags")

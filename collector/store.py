@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import sqlite_utils
 
@@ -127,6 +127,15 @@ class StoredFlags:
         """Every open flag as (site, Flag), oldest raise first."""
         found = [*self.open, *(self.held_flag(key) for key in self.held_rows)]
         return sorted(found, key=lambda item: item[1].raised_at)
+
+
+class InventorySplit(NamedTuple):
+    """What ShardReader.split_inventory reads: see there."""
+
+    rows: list[tuple]                   # inventory tuples of the devices that are not quiet
+    quiet: Counter                      # uniformity counts of the quiet devices
+    sites: set[str]                     # every site with devices
+    lost_candidates: set[int] | None    # the devices the network may have lost (None: not asked)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -938,10 +947,10 @@ class _Database:
         """
         return self._inventory_tuples()
 
-    def split_inventory(self, cutoffs: Callable[[str, str], tuple[str, str, str]], presence_kinds: Sequence[str]
-                        ) -> tuple[list[tuple], Counter, set[str]]:
+    def split_inventory(self, cutoffs: Callable[[str, str], tuple[str, str, str]], presence_kinds: Sequence[str],
+                        lost: tuple[str, str] | None = None) -> InventorySplit:
         """(inventory tuples of the devices that are not quiet, uniformity counts of the quiet ones, every
-        site with devices), see quiet.py.
+        site with devices, lost candidates), see quiet.py.
 
         `cutoffs(site, stored class)` -> (seen_from, first_from, aue_until). A
         device is quiet when it has no SNMP identity, no host facts and no open
@@ -953,6 +962,13 @@ class _Database:
         counted, by the key its tuple would have for uniformity (site, class,
         model, firmware, OS version, infrastructure); the rest are read as
         inventory_tuples reads every device.
+
+        With `lost` (synced_since, seen_before, as console_rows takes them), the
+        lost candidates are the devices with a console sync at or after
+        synced_since whose primary MAC was last seen at or before seen_before
+        (or whose assets sit at this share's sites but not the device): only
+        they can be lost, since the network's last sighting of a device is at
+        least its primary MAC's. Without, None.
         """
         # By number, as the devices are read (a device's flags carry its number as text; agents' keys are not).
         held = {int(device_id) for (device_id,) in self.db.conn.execute(
@@ -960,13 +976,16 @@ class _Database:
             + self._in_shard("site"), tuple(presence_kinds)) if _is_device_number(device_id)}
         counts: Counter = Counter()
         sites: set[str] = set()
-        return self._inventory_tuples(cutoffs, held, counts, sites), counts, sites
+        candidates: set[int] | None = None if lost is None else set()
+        rows = self._inventory_tuples(cutoffs, held, counts, sites, lost, candidates)
+        return InventorySplit(rows, counts, sites, candidates)
 
     def _inventory_tuples(self, cutoffs: Callable[[str, str], tuple[str, str, str]] | None = None,
-                          held: Collection[int] = (), quiet: Counter | None = None, sites: set[str] | None = None
-                          ) -> list[tuple]:
+                          held: Collection[int] = (), quiet: Counter | None = None, sites: set[str] | None = None,
+                          lost: tuple[str, str] | None = None, candidates: set[int] | None = None) -> list[tuple]:
         """inventory_tuples; with `cutoffs`, the quiet devices (split_inventory) only counted in `quiet`, and
-        the sites with devices added to `sites`."""
+        the sites with devices added to `sites`; with `lost`, split_inventory's lost candidates added to
+        `candidates`."""
         conn = self.db.conn
         network: dict[str, dict[str, tuple]] = {}       # mac -> site -> (model, firmware, class)
         for site, mac, model, firmware, cls, readings in conn.execute(
@@ -992,6 +1011,11 @@ class _Database:
             for rows in assets.values():
                 if len(rows) > 1:
                     rows.sort(key=_SOURCE_FORMAT)
+        recent: set[int] = set()        # devices with a console sync at or after synced_since
+        seen_before = ""
+        if lost is not None:
+            synced_since, seen_before = lost
+            recent = {number for number, rows in assets.items() if any(row[6] >= synced_since for row in rows)}
         found: list[tuple] = []
         append = found.append
         previous = None
@@ -1009,6 +1033,10 @@ class _Database:
             if number == previous:     # two primary MACs (never expected): the device once
                 continue
             previous = number
+            if recent and number in recent:
+                recent.discard(number)
+                if last_seen <= seen_before:
+                    candidates.add(number)  # type: ignore[union-attr]
             identity = get_network(mac)
             if identity is not None:
                 identity = identity.get(site)
@@ -1060,6 +1088,8 @@ class _Database:
         if sites is not None:
             sites.update(site for site, _ in bounds_of)
             sites.update(row[0] for row in found)
+        if candidates is not None:
+            candidates.update(recent)       # synced, but the device is not one of this share's: SQL judges them
         return found
 
     def bulk_load(self, merged: Sequence[tuple], devices: Sequence[tuple], network: Sequence[tuple],
@@ -1254,19 +1284,26 @@ class _Database:
             " WHERE (aue_date > '' OR last_sync > '')" + self._in_shard("site")     # '' and NULL: none
             + " ORDER BY device_id, source_format")]
 
-    def console_rows(self, aue_until: str, synced_since: str, seen_before: str
-                     ) -> tuple[list[tuple], dict[tuple[str, str], datetime]]:
+    def console_rows(self, aue_until: str, synced_since: str, seen_before: str,
+                     candidates: Collection[int] | None = None) -> tuple[list[tuple], dict[tuple[str, str], datetime]]:
         """stored_assets and network_last_seen narrowed to the devices that can have a management finding:
         an AUE date on or before `aue_until` (a date), or a console sync at or after `synced_since` while the
         network last saw the device at or before `seen_before` (timestamps). The rest of a district's console
-        rows cannot, and reading them is most of the cost. The devices the network lost are found once."""
+        rows cannot, and reading them is most of the cost. The devices the network lost are found once, among
+        `candidates` when given (split_inventory's lost candidates: every device that can be lost)."""
         conn = self.db.conn
         seen = {}
         lost = []
+        among = ""
+        if candidates is not None:
+            conn.execute("DROP TABLE IF EXISTS temp.lost_candidates")
+            conn.execute("CREATE TEMP TABLE lost_candidates (device_id INTEGER PRIMARY KEY)")
+            conn.executemany("INSERT INTO temp.lost_candidates (device_id) VALUES (?)", ((n,) for n in candidates))
+            among = " AND a.device_id IN (SELECT device_id FROM temp.lost_candidates)"
         for device_id, site, last_seen in conn.execute(
                 "SELECT a.device_id, d.site, max(d.last_seen) FROM assets AS a"
                 " JOIN devices AS d INDEXED BY idx_devices_device_id ON d.device_id = a.device_id"
-                " WHERE a.last_sync > '' AND a.last_sync >= ?" + self._in_shard("a.site")
+                " WHERE a.last_sync > '' AND a.last_sync >= ?" + self._in_shard("a.site") + among
                 + " GROUP BY a.device_id HAVING max(d.last_seen) <= ?", (synced_since, seen_before)):
             seen[(site, str(device_id))] = parse_timestamp(last_seen)
             lost.append((device_id,))

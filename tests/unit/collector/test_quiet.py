@@ -184,7 +184,8 @@ def test_split_inventory_reads_all_but_the_quiet_and_counts_them_as_their_tuples
         agents = {"s0": AgentState("s0", now), "s1": AgentState("s1", now - timedelta(hours=3))}
         polls = reader.recent_polls()
         cutoffs = QuietCutoffs(agents, polls, {}, frozenset(INFRASTRUCTURE_CLASSES), CALENDAR, POLICY, now, SCAN)
-        rows, counts, sites = reader.split_inventory(cutoffs, sorted(PRESENCE_KINDS))
+        rows, counts, sites, lost = reader.split_inventory(cutoffs, sorted(PRESENCE_KINDS))
+    assert lost is None       # not asked for
     read = {row[1] for row in rows}
     assert [row for row in every if row[1] in read] == rows
     quiet = [row for row in every if row[1] not in read]
