@@ -18,7 +18,7 @@ import time
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from operator import itemgetter
@@ -783,9 +783,11 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
             await asyncio.gather(writing, return_exceptions=True)     # it fails too, and writes nothing
             raise
     finally:
-        for future in futures:
-            future.cancel()        # only those not started (a share failed): they never start
-        pool.shutdown(wait=False)      # the workers are done; they end while the results are written
+        # The workers are done and end while the results are written. If a share failed, those not started are
+        # cancelled, except in a broken pool (a worker died), whose own thread fails every share already.
+        broken = any(future.done() and not future.cancelled() and isinstance(future.exception(), BrokenExecutor)
+                     for future in futures)
+        pool.shutdown(wait=False, cancel_futures=not broken)
     clock.mark("shares (in parallel, flags written as each is done)")
     counts: Counter = Counter()
     for result in results:
