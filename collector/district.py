@@ -383,7 +383,6 @@ def _shown_order(item: tuple[str, Flag]) -> tuple:
     return (site, 0, int(device), flag.kind) if device.isdigit() else (site, 1, device, flag.kind)
 
 
-
 def _first_shown(raised: list[tuple[str, Flag]]) -> list[tuple[str, Flag]]:
     """The FIRST_RAISED_SHOWN first of (site, flag) in _shown_order, which sorts by site first: only the
     sites of the first few by site alone can hold them (a first evaluation raises hundreds of thousands)."""
@@ -391,6 +390,7 @@ def _first_shown(raised: list[tuple[str, Flag]]) -> list[tuple[str, Flag]]:
         last_site = heapq.nsmallest(FIRST_RAISED_SHOWN, map(itemgetter(0), raised))[-1]
         raised = [item for item in raised if item[0] <= last_site]
     return heapq.nsmallest(FIRST_RAISED_SHOWN, raised, key=_shown_order)
+
 
 @dataclass(frozen=True)
 class FlagJudgement:
