@@ -722,6 +722,23 @@ DEVICES_PER_WORKER = 50_000      # a district this large or more keeps a worker 
 # Shares per worker process: more, smaller shares keep the processes busy to the end (the last share done is
 # all that is left to write after the judging); each share costs a few reads of its own.
 SHARES_PER_WORKER = 4
+# A share's flag changes are written as soon as it is done when they are this many or more (a first
+# evaluation: tens of thousands per share), else with the last share's: see evaluate.
+WRITTEN_AT_ONCE = 20_000
+
+
+def flag_parts(done: Iterable[FlagRows], at_once: int = WRITTEN_AT_ONCE) -> Iterator[FlagRows]:
+    """The shares' flag changes in the order to write them, as the shares are `done`: a share's at once if it
+    has `at_once` rows or more, the others after the last share. The first write takes the database's write
+    lock until the commit, and meanwhile the ingest of the agents' batches waits (up to the store's busy
+    timeout): an evaluation that changes few flags holds it only at the end."""
+    waiting = []
+    for rows in done:
+        if len(rows.inserts) + len(rows.updates) + len(rows.clears) >= at_once:
+            yield rows
+        else:
+            waiting.append(rows)
+    yield from waiting
 
 
 def default_workers() -> int:
@@ -739,10 +756,11 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
     With one, this process judges the district on a thread of its own. With
     more, the sites are cut into SHARES_PER_WORKER shares per worker process,
     which take them one after another, and this process writes each share's
-    flags as it comes back: the writing, which a first evaluation of a large
-    district has hundreds of thousands of rows of, is done beside the
-    judging rather than after it. All of it is one transaction, so a share
-    that fails leaves the stored flags as they were.
+    flag changes as it comes back, when they are many (WRITTEN_AT_ONCE): the
+    writing, which a first evaluation of a large district has hundreds of
+    thousands of rows of, is done beside the judging rather than after it.
+    All of it is one transaction, so a share that fails leaves the stored
+    flags as they were.
 
     `steps`, when given, receives the seconds spent per step, this process's and each share's.
     """
@@ -771,12 +789,9 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
         futures += [pool.submit(evaluate_shard, store.path, share, standards, policy, now, scan_interval)
                     for share in shares[1:]]
 
-        def parts() -> Iterator[FlagRows]:
-            # On the store's thread, inside its transaction: each share's flags as soon as it is done.
-            for future in as_completed(futures):
-                yield future.result().flags.rows
-
-        writing = asyncio.ensure_future(store.write_flag_parts(parts(), now))
+        # Iterated on the store's thread, inside its transaction: it waits for each share there.
+        parts = flag_parts(future.result().flags.rows for future in as_completed(futures))
+        writing = asyncio.ensure_future(store.write_flag_parts(parts, now))
         try:
             results: list[ShardResult] = [await asyncio.wrap_future(future) for future in futures]
         except BaseException:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from headcount.collector.district import (_stored_matches, evaluate, evaluate_district,
+from headcount.collector.district import (_stored_matches, evaluate, evaluate_district, flag_parts,
                                           firmware_rules, flag_conditions, flag_run_json, report_json, share_sites,
                                           student_lifecycles)
 from headcount.collector.flags import AgentState, FlagPolicy, advance_flags
@@ -183,3 +183,21 @@ def test_flag_parts_are_one_transaction(tmp_path):
 
     before, after = asyncio.run(run())
     assert before == {} and after == {("lincoln-elementary", "age"): 1}
+
+
+def test_many_flag_changes_are_written_as_their_share_is_done_and_a_few_at_the_end():
+    def rows(n, kind="inserts"):
+        return FlagRows(*[[("s", "7", "age", "r", "[]", "t", None)] * n if k == kind else [] for k in
+                          ("inserts", "updates", "clears")])
+
+    order = []
+
+    def done():
+        for n in (3, 50, 1, 20, 7):
+            order.append(("done", n))
+            yield rows(n, "updates" if n == 20 else "inserts")
+
+    for part in flag_parts(done(), at_once=20):
+        order.append(("written", len(part.inserts) + len(part.updates) + len(part.clears)))
+    assert order == [("done", 3), ("done", 50), ("written", 50), ("done", 1), ("done", 20), ("written", 20),
+                     ("done", 7), ("written", 3), ("written", 1), ("written", 7)]
