@@ -356,7 +356,7 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
 # (assets.management_findings: AUE passed or near, off the network), advanced
 # against the stored open flags as flags.advance_flags does (advance_stored:
 # the flags that hold word for word as stored are left alone), and the changes
-# stored in one transaction (Store.write_flag_rows).
+# stored in one transaction (Store.write_flag_parts, each share's as it is done).
 
 SCAN_INTERVAL = timedelta(minutes=15)     # the agents' default sweep: missed polls are counted in it
 # The status of a device seen since its site's cutoff (quiet.py): not offline or missing, reason not worked out.

@@ -207,6 +207,11 @@ def _samples(value: Any, floats: bool = True) -> Sequence[tuple[int, int]] | Non
     return Series(times, counts)
 
 
+def _series(health: dict, floats: bool) -> tuple[Sequence[tuple[int, int]] | None, Sequence[tuple[int, int]] | None]:
+    """_samples of the uptime and error columns."""
+    return _samples(health.get("uptime", ()), floats), _samples(health.get("errors", ()), floats)
+
+
 def load_health(stored: str | None) -> Readings | None:
     """The readings in a stored health JSON (fold_health's); None when there are none or it is unreadable.
 
@@ -221,27 +226,22 @@ def load_health(stored: str | None) -> Readings | None:
         health = orjson.loads(stored)
     except orjson.JSONDecodeError:
         health = None
-        exact = True
-    else:
-        exact = False
-    if not exact and isinstance(health, dict):
-        uptime, errors = _samples(health.get("uptime", ()), False), _samples(health.get("errors", ()), False)
-        exact = uptime is None or errors is None
-    if exact:
+    series = _series(health, floats=False) if isinstance(health, dict) else None
+    if health is None or (series is not None and (series[0] is None or series[1] is None)):
         try:
             health = json.loads(stored)
         except ValueError:
             return None
-        if isinstance(health, dict):
-            uptime, errors = _samples(health.get("uptime", ())), _samples(health.get("errors", ()))
-    if not isinstance(health, dict):
+        series = _series(health, floats=True) if isinstance(health, dict) else None
+    if series is None:          # not a JSON object
         return None
+    uptime, errors = series
     ups = health.get("ups")
     status, on_battery = (str(ups[0]), bool(ups[1])) if isinstance(ups, list) and len(ups) == 2 else ("", False)
     supplies = tuple((str(name), float(level)) for name, level in
                      (s for s in health.get("supplies") or () if isinstance(s, list) and len(s) == 2)
                      if isinstance(level, (int, float)) and not isinstance(level, bool))
-    return Readings(uptime_samples=uptime, interface_errors=errors,  # type: ignore[arg-type]
+    return Readings(uptime_samples=uptime, interface_errors=errors,     # type: ignore[arg-type]
                     printer_supplies=supplies, ups_battery_status=status, ups_on_battery=on_battery)
 
 

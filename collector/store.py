@@ -1634,13 +1634,10 @@ class Store:
         await self._run(self._database.apply_flags, tuple(raised), tuple(still_open), tuple(cleared),
                         format_timestamp(evaluated_at) if evaluated_at is not None else None)
 
-    async def write_flag_rows(self, rows: FlagRows, evaluated_at: datetime) -> None:
-        """Store flag changes already shaped as rows (flag_rows), recording the evaluation at `evaluated_at`."""
-        await self._run(self._database.write_flag_rows, rows, format_timestamp(evaluated_at))
-
     async def write_flag_parts(self, parts: Iterable[FlagRows], evaluated_at: datetime) -> None:
-        """write_flag_rows for rows that come in parts (of disjoint sites), in one transaction; iterating
-        `parts` may block until the next part is ready (on the store's thread): see _Database.write_flag_parts."""
+        """Store flag changes already shaped as rows (flag_rows) that come in parts (of disjoint sites), in one
+        transaction, recording the evaluation at `evaluated_at`; iterating `parts` may block until the next part
+        is ready (on the store's thread): see _Database.write_flag_parts."""
         await self._run(self._database.write_flag_parts, parts, format_timestamp(evaluated_at))
 
     async def site_loads(self) -> dict[str, int]:
