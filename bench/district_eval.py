@@ -35,8 +35,8 @@ share's flag changes written as it comes back, all in one transaction; then
 the district's uniformity and the dated snapshots. Prints the seconds per
 step (this process's, then each step's seconds over all shares and in the
 longest share), the total (target <= 10 s), the CPU time the hypervisor
-took from this VM meanwhile (steal, from /proc/stat: on a shared host the
-same run can take half again as long), the flags found and the store file's
+took from this VM meanwhile (steal, from /proc/stat; this VM's runs have
+varied by half with steal near zero), the flags found and the store file's
 size on disk (database plus WAL). The file is deleted unless --keep.
 
 The peer, measured in the same run: the same two evaluations in one process
