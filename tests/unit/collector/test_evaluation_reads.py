@@ -131,8 +131,43 @@ def test_a_share_of_some_sites_reads_their_devices_as_the_whole_read_does(tmp_pa
         every = reader.inventory_tuples()
     # Of two consoles of one preference the later in source order wins: the merge order shows in the model.
     assert {row[5] for row in every} == {f"Jamf model {n}" for n in range(1, 61)}
+    by_site = sorted(every, key=lambda row: (row[0], int(row[1])))     # a share's order: site, then number
     for share in ([sites[0], sites[1]], [sites[1], sites[2]], list(sites)):
         with ShardReader(tmp_path / "s.db", share) as reader:
-            assert reader.inventory_tuples() == [row for row in every if row[0] in share], share
+            assert reader.inventory_tuples() == [row for row in by_site if row[0] in share], share
         with ShardReader(tmp_path / "s.db", share, excluding=True) as reader:
-            assert reader.inventory_tuples() == [row for row in every if row[0] not in share], share
+            assert reader.inventory_tuples() == [row for row in by_site if row[0] not in share], share
+
+
+def test_a_share_of_every_site_but_some_names_each_site_any_table_holds(tmp_path):
+    """ShardReader(..., excluding=True) lists the sites it reads by stepping through each table's site
+    index; it must find what "site NOT IN (the others)" over every table would: sites that hold only an
+    agent, scans, assets or flags, a site named '' and one after every other, and none of the excluded."""
+    path = tmp_path / "s.db"
+
+    async def build():
+        async with await Store.open(path, retention_days=0) as store:
+            devices = [(site, (0x0A0000000000 + n).to_bytes(6, "big").hex(":"), f"198.18.0.{n}", "Vendor",
+                        format_timestamp(NOW), format_timestamp(NOW), n, "chromebook")
+                       for n, site in enumerate(("a-school", "b-school", "c-school", "zz-devices-only"), start=1)]
+            await store.bulk_load([(row[6], row[0], "chromebook") for row in devices], devices, [],
+                                  [("scanner-1", "scans-only", format_timestamp(NOW), format_timestamp(NOW), 1)])
+
+    asyncio.run(build())
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO agents (agent_id, site, first_seen, last_seen) VALUES ('x', 'agent-only', ?, ?)",
+                     (format_timestamp(NOW), format_timestamp(NOW)))
+        conn.execute("INSERT INTO agents (agent_id, site, first_seen, last_seen) VALUES ('y', '', ?, ?)",
+                     (format_timestamp(NOW), format_timestamp(NOW)))
+        conn.execute("INSERT INTO assets (device_id, site, source_format, file, line, imported_at) VALUES (99,"
+                     " 'assets-only', 'asset_register', 'f.csv', 2, ?)", (format_timestamp(NOW),))
+        conn.execute("INSERT INTO flags (site, device_id, kind, reason, raised_at) VALUES ('flags-only', '7',"
+                     " 'age', 'old', ?)", (format_timestamp(NOW),))
+        tables = ("merged_devices", "network_devices", "device_keys", "assets", "scans", "agents", "flags")
+        every = {site for (site,) in conn.execute(" UNION ".join(f"SELECT site FROM {t}" for t in tables))
+                 if site is not None}
+    assert {"", "agent-only", "assets-only", "flags-only", "scans-only", "zz-devices-only"} <= every
+    for excluded in ([], ["b-school"], ["a-school", "flags-only", ""], sorted(every)):
+        with ShardReader(path, excluded, excluding=True) as reader:
+            named = {site for (site,) in reader.db.conn.execute("SELECT site FROM temp.shard_sites")}
+        assert named == every - set(excluded), excluded
