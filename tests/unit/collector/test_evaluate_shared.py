@@ -2,7 +2,7 @@
 
 Three copies of one real store (the benchmark's synthetic district, small:
 every flag kind, health histories, scans, asset and console imports) are
-evaluated three times each: with evaluate(workers=3) (two spawned processes
+evaluated three times each: with evaluate(workers=3) (two worker processes
 and a thread); with evaluate(workers=1) (one share, every site, no worker);
 and the reference way, without any of the evaluation's shortcuts (every
 console row and sighting read, every open flag through flags.advance_flags
