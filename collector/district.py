@@ -822,11 +822,13 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
     for result in results:
         counts.update(result.counts)
     report = evaluate_counts(standards, counts, now=now)
+    # Shaped while the store's thread still writes flags (the last shares' rows, the commit).
+    snapshots = snapshots_of(report) if save else []
     clock.mark("uniformity")
     await writing
     clock.mark("write flags (what is left after the shares)")
     if save:
-        await store.save_snapshots(snapshots_of(report))
+        await store.save_snapshots(snapshots)
     clock.mark("write snapshots")
     if steps is not None:
         steps.update(clock.steps)
