@@ -779,7 +779,18 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
     flags as they were.
 
     `steps`, when given, receives the seconds spent per step, this process's and each share's.
+
+    Its commits do not wait for the WAL's checkpoint, which follows on the
+    store's thread (Store.checkpoint_afterwards): the results are durable
+    at the commit.
     """
+    async with store.checkpoint_afterwards():
+        return await _evaluate(store, standards, now, workers, policy, scan_interval, save, steps)
+
+
+async def _evaluate(store: Store, standards: Standards, now: datetime, workers: int | None, policy: FlagPolicy | None,
+                    scan_interval: timedelta, save: bool, steps: dict[str, float] | None
+                    ) -> tuple[DistrictReport, FlagRun]:
     policy = policy or standards.flag_policy
     clock = _StepClock()
     if workers is None:

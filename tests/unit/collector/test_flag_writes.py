@@ -151,3 +151,36 @@ def test_the_first_raised_shown_are_the_first_in_shown_order():
                   for _ in range(size)]
         expected = sorted(raised, key=_shown_order)[:FIRST_RAISED_SHOWN]
         assert [_shown_order(item) for item in _first_shown(raised)] == [_shown_order(item) for item in expected]
+
+
+def test_a_large_write_is_committed_before_its_wal_checkpoint_which_follows_on_the_store_thread(tmp_path):
+    """Store.checkpoint_afterwards: inside, a commit larger than SQLite's automatic checkpoint (1,000 pages)
+    leaves its pages in the WAL, readable by another connection at once, and the database file as it was;
+    on leaving, the checkpoint is queued and copies them in; afterwards commits checkpoint again."""
+    from headcount.collector.store import FlagRows
+
+    path = tmp_path / "store.db"
+    reason, evidence = "x" * 200, '["' + "e" * 300 + '"]'
+
+    def rows(site: str) -> FlagRows:
+        return FlagRows([(site, str(n), "age", reason, evidence, format_timestamp(T0), None) for n in range(20_000)],
+                        [], [])
+
+    def flags_seen_elsewhere() -> int:
+        with sqlite3.connect(path) as conn:
+            return conn.execute("SELECT count(*) FROM flags").fetchone()[0]
+
+    async def run() -> None:
+        async with await Store.open(path, retention_days=0) as store:
+            empty = path.stat().st_size
+            async with store.checkpoint_afterwards():
+                await store.write_flag_parts(iter([rows("a")]), T0)
+                assert flags_seen_elsewhere() == 20_000         # committed: another connection reads it
+                assert path.stat().st_size == empty             # its pages are still only in the WAL
+            await store.checkpointed()
+            grown = path.stat().st_size
+            assert grown > empty + 4_000_000                    # 20,000 rows of 500 bytes copied in
+            await store.write_flag_parts(iter([rows("b")]), T0)
+            assert path.stat().st_size > grown + 4_000_000      # the automatic checkpoint is back
+
+    asyncio.run(run())
