@@ -247,13 +247,16 @@ async def evaluate_command(args: argparse.Namespace) -> int:
     try:
         async with await Store.open(args.db, retention_days=0) as store:
             report, flags = await evaluate(store, standards, now, workers=args.workers)
+            # Printed before the store closes, which first waits for the WAL checkpoint that evaluate queued
+            # (the results are committed already).
+            if args.json:
+                print(json.dumps(dict(report_json(report), flags=flag_run_json(flags)), indent=2, sort_keys=True))
+            else:
+                print(report_text(report))
+                print(flag_run_text(flags))
+            sys.stdout.flush()
     finally:
         gc.enable()
-    if args.json:
-        print(json.dumps(dict(report_json(report), flags=flag_run_json(flags)), indent=2, sort_keys=True))
-    else:
-        print(report_text(report))
-        print(flag_run_text(flags))
     return 0
 
 
