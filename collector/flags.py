@@ -721,33 +721,42 @@ def clearly_healthy(readings: Any, rules: ClassPolicy, now: datetime) -> bool:
     for _, level in readings.printer_supplies:
         if type(level) is not float or level != level or 0 <= level < floor:    # noqa: E721 - not a bool
             return False
-    errors = readings.interface_errors
+    errors, uptime = readings.interface_errors, readings.uptime_samples
+    window_start, middle, end, reboot_horizon = _posix_bounds(rules.error_window, now)
     if len(errors) >= 3:
         if not isinstance(errors, Series):
             return False
-        sums = _steady_error_windows(errors, *_posix_error_bounds(rules.error_window, now))
+        sums = _steady_error_windows(errors, window_start, middle, end)
         if sums is None or _errors_rising(sums, rules):
             return False
-    uptime = readings.uptime_samples
     if len(uptime) > 1:
         if not isinstance(uptime, Series):
             return False
-        found = _boot_times(uptime, _posix_seconds(now - REBOOT_WINDOW))
+        found = _boot_times(uptime, reboot_horizon)
         if found is None or found:        # junk, or boots that may count: the rule itself judges them
             return False
     return True
 
 
-@functools.lru_cache(maxsize=256)
-def _posix_error_bounds(window: timedelta, now: datetime) -> tuple[float, float, float]:
-    """_check_errors' window bounds (previous window start, middle, now) in POSIX seconds."""
+# (id(window), id(now)) -> (window, now, _posix_bounds' answer). Every polled device of an evaluation asks with
+# the same `now` and one of a few windows: found by identity, since hashing an aware datetime (as an lru_cache
+# key) costs more than the arithmetic it would save. The entry holds both objects, so no other can take their id.
+_POSIX_BOUNDS: dict[tuple[int, int], tuple[timedelta, datetime, tuple[float, float, float, float]]] = {}
+
+
+def _posix_bounds(window: timedelta, now: datetime) -> tuple[float, float, float, float]:
+    """The health rules' bounds in POSIX seconds: the previous error window's start, its end (the newest
+    window's start), now, and the start of the reboot window."""
+    key = (id(window), id(now))
+    found = _POSIX_BOUNDS.get(key)
+    if found is not None and found[0] is window and found[1] is now:
+        return found[2]
     middle = now - window
-    return (middle - window).timestamp(), middle.timestamp(), now.timestamp()
-
-
-@functools.lru_cache(maxsize=256)
-def _posix_seconds(moment: datetime) -> float:
-    return moment.timestamp()
+    bounds = ((middle - window).timestamp(), middle.timestamp(), now.timestamp(), (now - REBOOT_WINDOW).timestamp())
+    if len(_POSIX_BOUNDS) >= 64:
+        _POSIX_BOUNDS.clear()
+    _POSIX_BOUNDS[key] = (window, now, bounds)
+    return bounds
 
 
 def _errors_rising(sums: tuple[float, float, float, float], rules: ClassPolicy) -> bool:
@@ -978,7 +987,7 @@ def _check_errors(device: DeviceState, rules: ClassPolicy, now: datetime, flags:
     middle = now - window
     # The samples are dated as datetimes, or in POSIX seconds (the store's form).
     bounds: tuple = (middle - window, middle, now) if isinstance(samples[0][0], datetime) else \
-        _posix_error_bounds(window, now)
+        _posix_bounds(window, now)[:3]
     try:
         sums = _steady_error_windows(samples, *bounds)
         if sums is None:
@@ -1025,8 +1034,12 @@ def _boot_times(samples: Sequence[tuple[datetime, float]], horizon: datetime, in
         if not 0 <= uptime < infinity or (previous_time is not None and sample_time < previous_time):
             return None
         previous_time = sample_time
-    first_time, first_uptime = samples[0]
-    last_time, last_uptime = samples[-1]
+    if isinstance(samples, Series):     # the store's form: read the columns, not pairs made for the purpose
+        times, uptimes = samples.times, samples.values
+        first_time, first_uptime, last_time, last_uptime = times[0], uptimes[0], times[-1], uptimes[-1]
+    else:
+        first_time, first_uptime = samples[0]
+        last_time, last_uptime = samples[-1]
     if isinstance(first_time, datetime):
         samples = [(sample_time.timestamp(), uptime) for sample_time, uptime in samples]
         first_time, last_time = samples[0][0], samples[-1][0]

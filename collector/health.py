@@ -238,11 +238,13 @@ def load_health(stored: str | None) -> Readings | None:
     uptime, errors = series
     ups = health.get("ups")
     status, on_battery = (str(ups[0]), bool(ups[1])) if isinstance(ups, list) and len(ups) == 2 else ("", False)
+    listed = health.get("supplies")
     supplies = tuple((str(name), float(level)) for name, level in
-                     (s for s in health.get("supplies") or () if isinstance(s, list) and len(s) == 2)
-                     if isinstance(level, (int, float)) and not isinstance(level, bool))
-    return Readings(uptime_samples=uptime, interface_errors=errors,     # type: ignore[arg-type]
-                    printer_supplies=supplies, ups_battery_status=status, ups_on_battery=on_battery)
+                     (s for s in listed if isinstance(s, list) and len(s) == 2)
+                     if isinstance(level, (int, float)) and not isinstance(level, bool)) if listed else ()
+    # Positional: the fields' order (uptime, errors, supplies, UPS status, on battery); keywords cost more,
+    # once per polled device of a district.
+    return Readings(uptime, errors, supplies, status, on_battery)     # type: ignore[arg-type]
 
 
 def endpoint_readings(facts: Mapping[str, Any]) -> Readings | None:
