@@ -722,15 +722,26 @@ def _worker_started() -> None:
     """Nothing: submitted first, so that a worker process starts while this one counts the sites."""
 
 
-def share_sites(loads: Mapping[str, int], shares: int) -> list[list[str]]:
-    """The sites split into `shares` lists of about equal devices (largest first onto the lightest share)."""
-    found: list[list[str]] = [[] for _ in range(max(1, shares))]
-    weights = [0] * len(found)
+def share_sites(loads: Mapping[str, int], shares: int | Sequence[float]) -> list[list[str]]:
+    """The sites split into lists of devices in proportion to `shares` (a number: that many equal shares),
+    largest site first onto the share that is furthest below its part."""
+    parts = [1.0] * max(1, shares) if isinstance(shares, int) else [float(part) for part in shares]
+    found: list[list[str]] = [[] for _ in parts]
+    weights = [0.0] * len(found)
     for site, load in sorted(loads.items(), key=lambda item: (-item[1], item[0])):
-        lightest = weights.index(min(weights))
+        lightest = min(range(len(found)), key=lambda k: (weights[k] / parts[k], k))
         found[lightest].append(site)
         weights[lightest] += load + 1
     return found
+
+
+def share_parts(workers: int) -> list[float]:
+    """The parts of a district that evaluate cuts for `workers` processes, in the order they are taken:
+    SHARES_PER_WORKER shares per process, the second half half as large as the first. The processes end
+    together when the last shares are small (one process idles while the other finishes the last), and the
+    last share's flags, written after it, are few."""
+    first = SHARES_PER_WORKER // 2
+    return [2.0] * (workers * first) + [1.0] * (workers * (SHARES_PER_WORKER - first))
 
 
 MAX_WORKERS = 8
@@ -805,7 +816,7 @@ async def _evaluate(store: Store, standards: Standards, now: datetime, workers: 
     futures: list[Future] = []
     try:
         loads = await store.site_loads() if workers > 1 else {}
-        shares = [share for share in share_sites(loads, workers * SHARES_PER_WORKER) if share] or [[]]
+        shares = [share for share in share_sites(loads, share_parts(workers)) if share] or [[]]
         # Sites without devices (only an agent, scans, assets or flags) are in no share: the first takes every
         # site the others do not. So does a school whose first devices arrive after the sites were counted.
         others = [site for share in shares[1:] for site in share]

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from headcount.collector.district import (_stored_matches, evaluate, evaluate_district, flag_parts,
-                                          firmware_rules, flag_conditions, flag_run_json, report_json, share_sites,
+                                          firmware_rules, flag_conditions, flag_run_json, report_json, share_parts, share_sites,
                                           student_lifecycles)
 from headcount.collector.flags import AgentState, FlagPolicy, advance_flags
 from headcount.collector.store import FlagRows, Store
@@ -110,6 +110,15 @@ def test_sites_are_shared_by_their_devices():
     assert sorted(site for share in shares for site in share) == ["a", "b", "c", "d", "e"]
     assert shares == [["a", "e"], ["b", "c", "d"]]     # 911 and 903 devices (each site counts one more)
     assert share_sites({"a": 1}, 3) == [["a"], [], []]
+
+
+def test_the_later_shares_are_smaller():
+    """evaluate's shares for two processes: four of a sixth of the devices, then four of a twelfth."""
+    assert share_parts(2) == [2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.0]
+    loads = {f"school-{n:03d}": 100 for n in range(120)}
+    shares = share_sites(loads, share_parts(2))
+    assert sorted(site for share in shares for site in share) == sorted(loads)
+    assert [len(share) for share in shares] == [20, 20, 20, 20, 10, 10, 10, 10]
 
 
 def test_a_school_counted_after_the_shares_were_made_is_still_evaluated(tmp_path, monkeypatch):
