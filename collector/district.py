@@ -36,7 +36,8 @@ from .quiet import QuietCutoffs
 from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot, format_timestamp, parse_timestamp
 from .standards import INFRASTRUCTURE_CLASSES, Standards
 from .store import FlagRows, ShardReader, Store, StoredFlags, evidence_json as _evidence_json, flag_rows
-from .uniformity import DistrictReport, InventoryDevice, RuleResult, ScoreParts, evaluate_counts
+from .uniformity import (DistrictReport, InventoryDevice, RuleResult, SchoolsCounted, ScoreParts, count_schools,
+                         district_report, evaluate_counts)
 
 
 @dataclass(frozen=True)
@@ -640,7 +641,7 @@ _KEPT, _RAISED, _JUDGED = 1, 2, 3
 
 @dataclass(frozen=True)
 class ShardResult:
-    counts: Counter                 # uniformity counts (_COUNT_KEY) of the share's devices
+    schools: SchoolsCounted         # uniformity, per school of the share (uniformity.count_schools)
     devices: int
     flags: FlagJudgement
     steps: dict[str, float]         # seconds per step (_StepClock)
@@ -683,10 +684,11 @@ def _evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standard
         clock.mark("read open flags")
     counts = Counter(map(_COUNT_KEY, rows))
     counts.update(quiet_counts)
+    schools = count_schools(standards, counts)
     clock.mark("count for uniformity")
     judged = judge_flags(rows, agents, assets, seen, polls, stored, standards, policy, now, scan_interval,
                          clock=clock, device_sites=device_sites, seen_from=cutoffs.seen_from)
-    return ShardResult(counts, len(rows) + sum(quiet_counts.values()), judged, clock.steps)
+    return ShardResult(schools, len(rows) + sum(quiet_counts.values()), judged, clock.steps)
 
 
 class _StepClock:
@@ -840,10 +842,8 @@ async def _evaluate(store: Store, standards: Standards, now: datetime, workers: 
                      for future in futures)
         pool.shutdown(wait=False, cancel_futures=not broken)
     clock.mark("shares (in parallel, flags written as each is done)")
-    counts: Counter = Counter()
-    for result in results:
-        counts.update(result.counts)
-    report = evaluate_counts(standards, counts, now=now)
+    # Each share has worked out its schools' reports: the district's adds them up.
+    report = district_report(standards, [result.schools for result in results], now=now)
     # Shaped while the store's thread still writes flags (the last shares' rows, the commit).
     snapshots = snapshots_of(report) if save else []
     clock.mark("uniformity")

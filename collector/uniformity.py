@@ -228,8 +228,27 @@ def evaluate_counts(standards: Standards, counts: Mapping[tuple, int], rooms: It
                     *, now: datetime) -> DistrictReport:
     """`evaluate`, given the inventory already counted: (site, device_class, model, firmware, os_version,
     is_infrastructure) -> devices. An empty string counts as None (not known) for model, firmware and OS."""
+    return district_report(standards, [count_schools(standards, counts, rooms)], now=now)
+
+
+@dataclass(frozen=True)
+class SchoolsCounted:
+    """What evaluate_counts works out from some sites' counts: the reports of the registry's schools among
+    them, and what the district's report adds up over every school (district_report)."""
+
+    schools: dict[str, SchoolReport]       # school id -> its report
+    fw_versions: dict[str, set]            # approved model as shown -> the firmware versions seen (keys)
+    fw_counts: Counter[str]                # approved model as shown -> devices with a firmware
+    unassigned: Counter[str]               # site outside the registry -> devices
+
+
+def count_schools(standards: Standards, counts: Mapping[tuple, int],
+                  rooms: Iterable[RoomCoverage] = ()) -> SchoolsCounted:
+    """evaluate_counts' work per school, for the schools that `counts` or `rooms` name: a district
+    evaluation does it per share of the sites, in its worker processes, and adds up (district_report)."""
     version = _Versions()
-    sites = {school.id: _Site() for school in standards.schools}
+    registry = {school.id: school for school in standards.schools}
+    sites: dict[str, _Site] = {}
     bands = {school.id: standards.band_of(school) for school in standards.schools}
     unassigned: Counter[str] = Counter()
     district_fw_versions: dict[str, set] = defaultdict(set)
@@ -240,8 +259,10 @@ def evaluate_counts(standards: Standards, counts: Mapping[tuple, int], rooms: It
     for (site, cls, model, firmware, os_version, infra), n in counts.items():
         agg = sites.get(site)
         if agg is None:
-            unassigned[site] += n
-            continue
+            if site not in registry:
+                unassigned[site] += n
+                continue
+            agg = sites[site] = _Site()
         agg.devices += n
         model = (model or "").strip()
         firmware = firmware or None
@@ -299,13 +320,36 @@ def evaluate_counts(standards: Standards, counts: Mapping[tuple, int], rooms: It
         coverage[seen.site][room_key] = max(coverage[seen.site].get(room_key, 0), seen.access_points_seen)
         shown_rooms.setdefault((seen.site, room_key), seen.room.strip())
 
+    ap_per_classroom = _ap_per_classroom(standards)
+    reports = {school.id: _school_report(standards, school, bands[school.id], sites.get(school.id) or _Site(),
+                                         ap_per_classroom, coverage.get(school.id), shown_rooms)
+               for school in standards.schools if school.id in sites or school.id in coverage}
+    return SchoolsCounted(reports, dict(district_fw_versions), district_fw_counts, unassigned)
+
+
+def district_report(standards: Standards, parts: Iterable[SchoolsCounted], *, now: datetime) -> DistrictReport:
+    """The district's report from count_schools' results for disjoint sets of sites: a school that none of
+    them names reports no devices."""
+    reports: dict[str, SchoolReport] = {}
+    fw_versions: dict[str, set] = defaultdict(set)
+    fw_counts: Counter[str] = Counter()
+    unassigned: Counter[str] = Counter()
+    for part in parts:
+        reports.update(part.schools)
+        for model, versions in part.fw_versions.items():
+            fw_versions[model].update(versions)
+        fw_counts.update(part.fw_counts)
+        unassigned.update(part.unassigned)
+    ap_per_classroom = _ap_per_classroom(standards)
+    schools = tuple(reports.get(school.id) or _school_report(standards, school, standards.band_of(school), _Site(),
+                                                             ap_per_classroom, None, {})
+                    for school in standards.schools)
+    return _district_report(standards, now, schools, fw_versions, fw_counts, Counter(dict(sorted(unassigned.items()))))
+
+
+def _ap_per_classroom(standards: Standards) -> float | None:
     ap_standard = standards.infrastructure_standard("access_point")
-    ap_per_classroom = ap_standard.access_points_per_classroom if ap_standard is not None else None
-    reports = []
-    for school in standards.schools:
-        reports.append(_school_report(standards, school, bands[school.id], sites[school.id], ap_per_classroom,
-                                      coverage.get(school.id), shown_rooms))
-    return _district_report(standards, now, tuple(reports), district_fw_versions, district_fw_counts, unassigned)
+    return ap_standard.access_points_per_classroom if ap_standard is not None else None
 
 
 # ---------------------------------------------------------------------------------------------- per school

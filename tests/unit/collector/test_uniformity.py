@@ -209,3 +209,32 @@ def test_twenty_thousand_synthetic_devices(standards):
     assert report.devices == sum(s.devices for s in report.schools)
     assert report.score.parts.firmware_versions[AP] == 3
     assert all(0 <= s.score.value <= 100 for s in report.schools)
+
+
+def test_schools_counted_apart_add_up_to_the_whole_report(standards):
+    """A district evaluation counts its shares of sites apart (count_schools, in its worker processes) and adds
+    them up (district_report): the same report as evaluate_counts over everything, with a school that no share
+    names (no devices), a site outside the registry, two firmware versions of one model split over two
+    shares, and rooms in one share."""
+    from collections import Counter
+    from operator import attrgetter
+
+    from headcount.collector.uniformity import count_schools, district_report, evaluate_counts
+
+    devices = (infra("lincoln-elementary", "access_point", AP, "8.10.0.12", 10)
+               + infra("roosevelt-high", "access_point", AP, "8.10.0.11", 30, "b")
+               + infra("roosevelt-high", "switch", SWITCH, "3.3.0.16", 4)
+               + student("lincoln-elementary", "chromebook", K5_BOOK, "120.0", 200)
+               + student("roosevelt-high", "chromebook", HS_BOOK, "99.0", 50)
+               + infra("annex-not-in-registry", "switch", SWITCH, "3.3.0.16", 3)
+               + student("zz-portable-lab", "chromebook", K5_BOOK, None, 7))
+    counts = Counter(map(attrgetter("site", "device_class", "model", "firmware", "os_version", "is_infrastructure"),
+                         devices))
+    rooms = [RoomCoverage("lincoln-elementary", "Room 101", 1), RoomCoverage("lincoln-elementary", "Room 102", 0)]
+    whole = evaluate_counts(standards, counts, rooms, now=NOW)
+    assert any(school.devices == 0 for school in whole.schools)     # a registry school without devices
+    shares = ({"lincoln-elementary", "zz-portable-lab"}, {"roosevelt-high", "annex-not-in-registry"})
+    parts = [count_schools(standards, {key: n for key, n in counts.items() if key[0] in share},
+                           rooms if "lincoln-elementary" in share else ()) for share in shares]
+    assert district_report(standards, parts, now=NOW) == whole
+    assert whole.unassigned == {"annex-not-in-registry": 3, "zz-portable-lab": 7}
