@@ -27,12 +27,13 @@ counted from them, not estimated.
 
 Timed: exactly what `headcount-collector evaluate` runs (district.evaluate),
 twice (the second evaluation 15 minutes later, when the flags raised by the
-first are open): the schools cut into shares, four per worker process, one
-process per core (--workers), each share reading its devices, agents,
-scans, console rows and open flags, counting for uniformity, judging every
-device and agent and advancing its flags; meanwhile, in this process, each
-share's flag changes written as it comes back, all in one transaction; then
-the district's uniformity and the dated snapshots, committed. Prints the
+first are open): the schools cut into shares, four per worker process (the
+later ones half as large), one process per core (--workers), each share
+reading its devices, agents, scans, console rows and open flags, working out
+its schools' uniformity, judging every device and agent and advancing its
+flags; meanwhile, in this process, each share's flag changes written as it
+comes back, all in one transaction; then the district's uniformity (the
+schools' added up) and the dated snapshots, committed. Prints the
 seconds per step (this process's, then each step's seconds over all shares
 and in the longest share), the total (target <= 10 s), then, untimed, the
 seconds of the WAL checkpoint that evaluate leaves queued on the store's
