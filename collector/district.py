@@ -232,6 +232,22 @@ def _readings(snmp_health: str | None, host_facts: str | None) -> dict[str, Any]
     return found
 
 
+# The refurbish judgements of the latest (policy, now) in this process: a worker process judges several shares
+# of one evaluation one after another, and their devices share most keys (see flag_inventory).
+_TEMPLATES: tuple[FlagPolicy | None, datetime | None, dict[tuple, tuple[RefurbishFlag, ...]]] = (None, None, {})
+
+
+def _refurbish_templates(policy: FlagPolicy, now: datetime) -> dict[tuple, tuple[RefurbishFlag, ...]]:
+    """The shared refurbish judgements for `policy` at `now` (same instant, same zone: the texts name dates)."""
+    global _TEMPLATES
+    known_policy, known_now, templates = _TEMPLATES
+    if not (known_now is not None and known_now == now and known_now.tzinfo == now.tzinfo
+            and (known_policy is policy or known_policy == policy)):
+        templates = {}
+        _TEMPLATES = (policy, now, templates)
+    return templates
+
+
 def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], calendar: SchoolCalendar,
                    policy: FlagPolicy, now: datetime, scan_interval: timedelta, *,
                    polls: Mapping[str, Sequence[str]] | None = None, firmware: FirmwareRules | None = None,
@@ -252,7 +268,9 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
     sighting and missed polls for its status, and on its class, purchase
     date, first sighting, AUE date, firmware standard and lifecycle for its
     refurbish flags: each distinct combination is judged once (with
-    offline_status and refurbish_flags themselves) and shared; flags are
+    offline_status and refurbish_flags themselves) and shared, the refurbish
+    judgements also with this process's later calls for the same policy and
+    moment (_refurbish_templates); flags are
     rebuilt per device with its own id. A polled device shares those and
     has its health judged on its own; an endpoint is judged on its own.
 
@@ -265,7 +283,7 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
     firmware = firmware or {}
     sites: dict[str, tuple[Status | None, datetime, Sequence[str] | None]] = {}
     statuses: dict[tuple, Status] = {}
-    refurbish: dict[tuple, tuple[RefurbishFlag, ...]] = {}
+    refurbish = _refurbish_templates(policy, now)
 
     def site_agent(site: str) -> tuple[Status | None, datetime, Sequence[str] | None]:
         agent = agents.get(site) or AgentState(site, None)

@@ -512,3 +512,24 @@ def test_evaluate_flags_an_aue_passed_chromebook_and_an_off_network_device_is_no
     assert flags["open_by_kind"]["aue_passed"] == 1 and flags["open_by_kind"]["off_network"] == 1
     # Other sites' agents were last heard on 23 November: their devices are unknown and their agents flagged.
     assert flags["open_by_kind"]["agent_silent"] == 2
+
+
+def test_refurbish_judgements_are_shared_only_for_an_equal_policy_at_the_same_moment():
+    """flag_inventory keeps its refurbish judgements for the process's next call (the next share a worker
+    judges) when the policy is equal and `now` is the same instant in the same zone: the texts name dates, and
+    the same instant is another date in another zone."""
+    from datetime import timezone as tz
+
+    from headcount.collector.district import _refurbish_templates
+    from headcount.collector.flags import ClassPolicy, FlagPolicy
+
+    now = datetime(2026, 11, 24, 23, 30, tzinfo=tz.utc)
+    first = _refurbish_templates(FlagPolicy(), now)
+    first[("marker",)] = ()
+    assert _refurbish_templates(FlagPolicy(), now) is first                     # equal, not the same object
+    assert _refurbish_templates(FlagPolicy(), now + timedelta(hours=1)) is not first
+    assert _refurbish_templates(FlagPolicy(), now) is not first                 # the later moment replaced it
+    again = _refurbish_templates(FlagPolicy(), now)
+    assert _refurbish_templates(FlagPolicy(), now.astimezone(tz(timedelta(hours=2)))) is not again
+    other = FlagPolicy(default=ClassPolicy(lifecycle_years=2))
+    assert _refurbish_templates(other, now) is not _refurbish_templates(FlagPolicy(), now)
