@@ -21,7 +21,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from operator import itemgetter
+from itertools import chain
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -576,7 +577,7 @@ def judge_flags(rows: list[tuple], agents: Mapping[str, AgentState], assets: Ite
 
     raised_with_site = with_site(advanced.raised)
     changed = changed_flags([flag for _, flag in advanced.before], advanced.still_open, stored.held, now)
-    judged = FlagJudgement(advanced.unchanged + Counter(flag.kind for flag in (*advanced.still_open, *advanced.raised)),
+    judged = FlagJudgement(advanced.unchanged + Counter(map(_KIND, chain(advanced.still_open, advanced.raised))),
                            len(advanced.raised), len(advanced.cleared),
                            _first_shown(raised_with_site),
                            flag_rows(raised_with_site, with_site(changed), with_site(advanced.cleared),
@@ -630,8 +631,10 @@ def advance_stored(stored: StoredFlags, conditions: Iterable[Condition], now: da
             unchanged[condition.kind] += 1
         elif row is None and key not in theirs:
             decided[key] = _RAISED
+            # Flag's fields by position (kind, device, reason, evidence, raised, cleared, last present): a first
+            # evaluation raises hundreds of thousands, and keywords cost more.
             raised_now.append(Flag(condition.kind, condition.device_id, condition.reason, condition.evidence,
-                                   raised_at=now, last_present_at=now))
+                                   now, None, now))
         else:
             decided[key] = _JUDGED
             rest.append(condition)
@@ -644,6 +647,7 @@ def advance_stored(stored: StoredFlags, conditions: Iterable[Condition], now: da
 
 
 _KEPT, _RAISED, _JUDGED = 1, 2, 3
+_KIND = attrgetter("kind")
 
 
 # ---------------------------------------------------------------------------------------------- in parallel

@@ -174,9 +174,19 @@ def flag_rows(raised: Sequence[tuple[str, Flag]], still_open: Sequence[tuple[str
         text = format_timestamp(flag.last_present_at or flag.raised_at)
         return None if text == evaluated_at else text
 
+    # A first evaluation raises hundreds of thousands of flags, all at one moment: that moment's texts are
+    # worked out once, where format_timestamp's cache would hash the datetime twice per flag.
+    inserts = []
+    moment: datetime | None = None
+    raised_text = present_text = ""
+    for site, f in raised:
+        if f.raised_at is not moment or f.last_present_at is not moment:
+            moment = f.raised_at if f.last_present_at is f.raised_at else None
+            raised_text, present_text = format_timestamp(f.raised_at), present(f)
+        inserts.append((site, f.device_id, f.kind, f.reason, _json_list(tuple(f.evidence)), raised_text,
+                        present_text))
     return FlagRows(
-        sorted([(site, f.device_id, f.kind, f.reason, _json_list(tuple(f.evidence)), format_timestamp(f.raised_at),
-                 present(f)) for site, f in raised], key=_INSERT_ORDER),
+        sorted(inserts, key=_INSERT_ORDER),
         sorted([(f.reason, _json_list(tuple(f.evidence)), present(f), site, f.device_id, f.kind,
                  format_timestamp(f.raised_at)) for site, f in still_open], key=_UPDATE_ORDER),
         sorted([(format_timestamp(f.cleared_at), format_timestamp(f.last_present_at or f.raised_at), site,
