@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from operator import attrgetter
 from pathlib import Path
 
 from .errors import CollectorError, InvalidMacError
@@ -842,6 +843,9 @@ class Finding:
     day: date                  # the AUE date, or the management console's last sync
 
 
+_FINDING_ORDER = attrgetter("site", "device_id", "kind")
+
+
 def management_findings(matched: Iterable[AssetMatch],
                         network_last_seen: Mapping[tuple[str, str], datetime],
                         now: datetime, aue_warning_days: int = 180, *,
@@ -870,7 +874,7 @@ def management_findings(matched: Iterable[AssetMatch],
         with_aue = [m for m in matches if m.record.aue_date is not None]
         if with_aue:
             # Several sources may disagree; the earliest AUE is the one that bites first.
-            source = min(with_aue, key=lambda m: m.record.aue_date)
+            source = with_aue[0] if len(with_aue) == 1 else min(with_aue, key=lambda m: m.record.aue_date)
             aue = source.record.aue_date
             evidence = (f"AUE date {aue.isoformat()}", f"source {_where(source.record)}",
                         *((f"model {source.record.model}",) if source.record.model else ()))
@@ -898,4 +902,4 @@ def management_findings(matched: Iterable[AssetMatch],
                 (f"last sync {last_sync.isoformat()}", f"network last seen {seen.astimezone(timezone.utc).isoformat()}",
                  f"source {_where(source.record)}"),
                 last_sync.date()))
-    return sorted(findings, key=lambda f: (f.site, f.device_id, f.kind))
+    return sorted(findings, key=_FINDING_ORDER)

@@ -433,9 +433,12 @@ class FlagJudgement:
 def _stored_matches(assets: Iterable[tuple]) -> list[AssetMatch]:
     found = []
     for site, device_id, source_format, model, aue, last_sync, file, line in assets:
-        record = AssetRecord(source_format, line, model=model, file=file,
-                             aue_date=date.fromisoformat(aue) if aue else None,
-                             last_sync=parse_timestamp(last_sync) if last_sync else None)
+        # AssetRecord's fields by position (a district has hundreds of thousands of console rows): source
+        # format, line, serial, MACs, asset tag, model, OS, purchase, warranty end, school, last sync, AUE,
+        # organisational unit, file.
+        record = AssetRecord(source_format, line, "", (), "", model, "", None, None, "",
+                             parse_timestamp(last_sync) if last_sync else None,
+                             date.fromisoformat(aue) if aue else None, "", file)
         found.append(AssetMatch(record, site, device_id, "stored"))
     return found
 
