@@ -726,13 +726,13 @@ def clearly_healthy(readings: Any, rules: ClassPolicy, now: datetime) -> bool:
     if len(errors) >= 3:
         if not isinstance(errors, Series):
             return False
-        sums = _steady_error_windows(errors, window_start, middle, end)
+        sums = _steady_sums(errors, window_start, middle, end)
         if sums is None or _errors_rising(sums, rules):
             return False
     if len(uptime) > 1:
         if not isinstance(uptime, Series):
             return False
-        found = _boot_times(uptime, reboot_horizon)
+        found = _boots_after(uptime, reboot_horizon)
         if found is None or found:        # junk, or boots that may count: the rule itself judges them
             return False
     return True
@@ -757,6 +757,36 @@ def _posix_bounds(window: timedelta, now: datetime) -> tuple[float, float, float
         _POSIX_BOUNDS.clear()
     _POSIX_BOUNDS[key] = (window, now, bounds)
     return bounds
+
+
+# clearly_healthy's latest window sums and boot times, (samples, bounds, answer), found by the samples' identity:
+# a device that is not clearly healthy has health_flags work them out again at once, from the same series (the
+# entry holds it, so no other object can take its id). One tuple, replaced whole: threads may share it.
+_LAST_SUMS: tuple = (None, None, None)
+_LAST_BOOTS: tuple = (None, None, None)
+
+
+def _steady_sums(samples: Sequence, window_start: Any, middle: Any, now: Any) -> tuple[float, float, float, float] | None:
+    """_steady_error_windows, answered again without work for the series and bounds it was last asked."""
+    global _LAST_SUMS
+    known, bounds, sums = _LAST_SUMS
+    if known is samples and bounds == (window_start, middle, now):
+        return sums
+    sums = _steady_error_windows(samples, window_start, middle, now)
+    _LAST_SUMS = (samples, (window_start, middle, now), sums)
+    return sums
+
+
+def _boots_after(samples: Sequence, horizon: float) -> list[float] | None:
+    """_boot_times (read only: the list may be handed out twice), answered again without work for the series
+    and horizon it was last asked."""
+    global _LAST_BOOTS
+    known, known_horizon, found = _LAST_BOOTS
+    if known is samples and known_horizon == horizon:
+        return found
+    found = _boot_times(samples, horizon)
+    _LAST_BOOTS = (samples, horizon, found)
+    return found
 
 
 def _errors_rising(sums: tuple[float, float, float, float], rules: ClassPolicy) -> bool:
@@ -989,7 +1019,7 @@ def _check_errors(device: DeviceState, rules: ClassPolicy, now: datetime, flags:
     bounds: tuple = (middle - window, middle, now) if isinstance(samples[0][0], datetime) else \
         _posix_bounds(window, now)[:3]
     try:
-        sums = _steady_error_windows(samples, *bounds)
+        sums = _steady_sums(samples, *bounds)
         if sums is None:
             sums = _error_windows(samples, *bounds)
         if sums is None:
@@ -1077,9 +1107,9 @@ def _check_reboots(device: DeviceState, rules: ClassPolicy, now: datetime, flags
     resets: list[float] = []
     samples = device.uptime_samples
     if len(samples) > 1:
-        horizon = now - REBOOT_WINDOW
+        horizon = _posix_bounds(rules.error_window, now)[3]       # now - REBOOT_WINDOW
         try:
-            found = _boot_times(samples, horizon)
+            found = _boots_after(samples, horizon)
             if found is None:
                 ordered = sorted(samples, key=lambda sample: sample[0])
                 found = _boot_times(ordered, horizon) if ordered != list(samples) else None
@@ -1089,7 +1119,7 @@ def _check_reboots(device: DeviceState, rules: ClassPolicy, now: datetime, flags
             notes.append("sysUpTime samples contain junk (negative, not finite or not a number): "
                          "reboots counted from the device's own report only")
         else:
-            cutoff = horizon.timestamp()
+            cutoff = horizon
             resets = [boot for boot in found if boot > cutoff]
     reported = device.reboot_count_30d or 0
     # The report and the samples may count the same reboots: take the larger, never the sum.

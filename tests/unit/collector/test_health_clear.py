@@ -117,3 +117,39 @@ def test_counters_past_64_bits_read_as_whole_numbers_as_json_reads_them():
     device = DeviceState("s", "1", "m", "switch", True, NOW, NOW, interface_errors=readings.interface_errors)
     (flag,) = health_flags(device, POLICY, NOW)
     assert "2990 errors" in flag.evidence[0] and "(x" in flag.reason
+
+
+def test_health_flags_right_after_clearly_healthy_equal_those_of_fresh_readings():
+    """health_flags reuses the window sums and boot times that clearly_healthy just worked out for the same
+    series (flags._steady_sums, _boots_after), only for the same bounds: asked of the same readings again and
+    again, with other windows and at other moments, it must give what it gives for a fresh copy each time."""
+    from headcount.collector.flags import ClassPolicy
+
+    rng = random.Random(1201)
+    half_day = FlagPolicy(classes={cls: ClassPolicy(error_window=timedelta(hours=12))
+                                   for cls in ("switch", "access_point", "printer", "ups")})
+    # A later moment first: its reboot window holds none of the boots that the earlier ones' do.
+    asks = [(now, asked, policy) for now in (NOW + timedelta(days=30), NOW, NOW + timedelta(minutes=7),
+                                             NOW + timedelta(days=2))
+            for asked, policy in ((POLICY, POLICY), (POLICY, half_day), (half_day, POLICY))]
+    differ = 0
+    for n in range(300):
+        device_class = rng.choice(["switch", "access_point", "printer", "ups"])
+        stored = damaged(rng) if n % 10 == 0 else history(rng, device_class)
+        readings = load_health(stored)
+        if readings is None:
+            continue
+
+        def device(of, now):
+            return DeviceState("s", "1", "m", device_class, True, now, now, uptime_samples=of.uptime_samples,
+                               interface_errors=of.interface_errors, printer_supplies=of.printer_supplies,
+                               ups_battery_status=of.ups_battery_status, ups_on_battery=of.ups_on_battery)
+
+        got = []
+        for now, asked, policy in asks:       # one series asked again and again, nothing else in between
+            clearly_healthy(readings, asked.classes.get(device_class, asked.default), now)
+            got.append(health_flags(device(readings, now), policy, now))
+        for found, (now, asked, policy) in zip(got, asks):
+            assert found == health_flags(device(load_health(stored), now), policy, now), (stored, now)
+            differ += found != health_flags(device(load_health(stored), now), asked, now)
+    assert differ      # the two windows do judge some histories differently: reusing across them would show
