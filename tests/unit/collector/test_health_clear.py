@@ -66,23 +66,29 @@ def damaged(rng: random.Random) -> str:
     return json.dumps(good)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_clear_only_where_health_flags_gives_nothing(seed):
-    rng = random.Random(seed)
-    clear = judged = 0
-    for n in range(300):
+def polled(rng: random.Random, count: int = 300):
+    """(class, stored row, readings) of up to `count` random polled devices, one row in ten hand-damaged."""
+    for n in range(count):
         device_class = rng.choice(["switch", "access_point", "printer", "ups"])
         stored = damaged(rng) if n % 10 == 0 else history(rng, device_class)
         readings = load_health(stored)
-        if readings is None:
-            continue
+        if readings is not None:
+            yield device_class, stored, readings
+
+
+def polled_device(device_class: str, readings, now: datetime) -> DeviceState:
+    return DeviceState("s", "1", "m", device_class, True, now, now, uptime_samples=readings.uptime_samples,
+                       interface_errors=readings.interface_errors, printer_supplies=readings.printer_supplies,
+                       ups_battery_status=readings.ups_battery_status, ups_on_battery=readings.ups_on_battery)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_clear_only_where_health_flags_gives_nothing(seed):
+    clear = judged = 0
+    for device_class, stored, readings in polled(random.Random(seed)):
         rules = POLICY.classes.get(device_class, POLICY.default)
         for now in (NOW, NOW + timedelta(minutes=7), NOW + timedelta(days=2)):
-            device = DeviceState("s", "1", "m", device_class, True, now, now,
-                                 uptime_samples=readings.uptime_samples, interface_errors=readings.interface_errors,
-                                 printer_supplies=readings.printer_supplies,
-                                 ups_battery_status=readings.ups_battery_status,
-                                 ups_on_battery=readings.ups_on_battery)
+            device = polled_device(device_class, readings, now)
             judged += 1
             if clearly_healthy(readings, rules, now):
                 clear += 1
@@ -125,7 +131,6 @@ def test_health_flags_right_after_clearly_healthy_equal_those_of_fresh_readings(
     again, with other windows and at other moments, it must give what it gives for a fresh copy each time."""
     from headcount.collector.flags import ClassPolicy
 
-    rng = random.Random(1201)
     half_day = FlagPolicy(classes={cls: ClassPolicy(error_window=timedelta(hours=12))
                                    for cls in ("switch", "access_point", "printer", "ups")})
     # A later moment first: its reboot window holds none of the boots that the earlier ones' do.
@@ -133,23 +138,13 @@ def test_health_flags_right_after_clearly_healthy_equal_those_of_fresh_readings(
                                              NOW + timedelta(days=2))
             for asked, policy in ((POLICY, POLICY), (POLICY, half_day), (half_day, POLICY))]
     differ = 0
-    for n in range(300):
-        device_class = rng.choice(["switch", "access_point", "printer", "ups"])
-        stored = damaged(rng) if n % 10 == 0 else history(rng, device_class)
-        readings = load_health(stored)
-        if readings is None:
-            continue
-
-        def device(of, now):
-            return DeviceState("s", "1", "m", device_class, True, now, now, uptime_samples=of.uptime_samples,
-                               interface_errors=of.interface_errors, printer_supplies=of.printer_supplies,
-                               ups_battery_status=of.ups_battery_status, ups_on_battery=of.ups_on_battery)
-
+    for device_class, stored, readings in polled(random.Random(1201)):
         got = []
         for now, asked, policy in asks:       # one series asked again and again, nothing else in between
             clearly_healthy(readings, asked.classes.get(device_class, asked.default), now)
-            got.append(health_flags(device(readings, now), policy, now))
+            got.append(health_flags(polled_device(device_class, readings, now), policy, now))
         for found, (now, asked, policy) in zip(got, asks):
-            assert found == health_flags(device(load_health(stored), now), policy, now), (stored, now)
-            differ += found != health_flags(device(load_health(stored), now), asked, now)
+            fresh = polled_device(device_class, load_health(stored), now)
+            assert found == health_flags(fresh, policy, now), (stored, now)
+            differ += found != health_flags(fresh, asked, now)
     assert differ      # the two windows do judge some histories differently: reusing across them would show
