@@ -1119,8 +1119,7 @@ def _check_reboots(device: DeviceState, rules: ClassPolicy, now: datetime, flags
             notes.append("sysUpTime samples contain junk (negative, not finite or not a number): "
                          "reboots counted from the device's own report only")
         else:
-            cutoff = horizon
-            resets = [boot for boot in found if boot > cutoff]
+            resets = [boot for boot in found if boot > horizon]
     reported = device.reboot_count_30d or 0
     # The report and the samples may count the same reboots: take the larger, never the sum.
     count = max(len(resets), reported)

@@ -177,12 +177,13 @@ def flag_rows(raised: Sequence[tuple[str, Flag]], still_open: Sequence[tuple[str
     # A first evaluation raises hundreds of thousands of flags, all at one moment: that moment's texts are
     # worked out once, where format_timestamp's cache would hash the datetime twice per flag.
     inserts = []
-    moment: datetime | None = None
+    raised_at: datetime | None = None
+    present_at: datetime | None = None
     raised_text = present_text = ""
     for site, f in raised:
-        if f.raised_at is not moment or f.last_present_at is not moment:
-            moment = f.raised_at if f.last_present_at is f.raised_at else None
-            raised_text, present_text = format_timestamp(f.raised_at), present(f)
+        if f.raised_at is not raised_at or f.last_present_at is not present_at:
+            raised_at, present_at = f.raised_at, f.last_present_at
+            raised_text, present_text = format_timestamp(raised_at), present(f)
         inserts.append((site, f.device_id, f.kind, f.reason, _json_list(tuple(f.evidence)), raised_text,
                         present_text))
     return FlagRows(
