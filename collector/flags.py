@@ -191,6 +191,19 @@ class Series(Sequence):
         return f"Series({list(self)!r})"
 
 
+class CheckedSeries(Series):
+    """A Series known to hold non-negative whole numbers below 2**63 in time order (health.health_digest
+    checked them when it stored them), and whether it is `steady`: error counters that never go back, uptime
+    samples whose first and last date the same boot. The health rules read that instead of checking every
+    sample again, for every polled device of a district."""
+
+    __slots__ = ("steady",)
+
+    def __init__(self, times: Sequence[int], values: Sequence[int], steady: bool):
+        super().__init__(times, values)
+        self.steady = steady
+
+
 @quick_init
 @dataclass(frozen=True, slots=True)
 class DeviceState:
@@ -729,7 +742,7 @@ def clearly_healthy(readings: Any, rules: ClassPolicy, now: datetime) -> bool:
         sums = _steady_sums(errors, window_start, middle, end)
         if sums is None or _errors_rising(sums, rules):
             return False
-    if len(uptime) > 1:
+    if len(uptime) > 1 and not (type(uptime) is CheckedSeries and uptime.steady):   # one boot: _boot_times' []
         if not isinstance(uptime, Series):
             return False
         found = _boots_after(uptime, reboot_horizon)
@@ -983,16 +996,22 @@ def _steady_error_windows(samples: Sequence[tuple[datetime | float, float]], win
     Then a window's errors telescope to (its last count) - (the count before
     its first pair), so two bisections replace the walk over every sample.
     """
-    if isinstance(samples, Series):
+    if type(samples) is CheckedSeries:      # checked when stored: only whether the counters went back is left
+        if not samples.steady:
+            return None
         times, counts = samples.times, samples.values
     else:
-        times = [moment for moment, _ in samples]
-        counts = [count for _, count in samples]
-    try:
-        if not (0 <= counts[0] and math.isfinite(sum(counts))) or times != sorted(times) or counts != sorted(counts):
-            return None
-    except TypeError:
-        return None      # junk: _error_windows says which
+        if isinstance(samples, Series):
+            times, counts = samples.times, samples.values
+        else:
+            times = [moment for moment, _ in samples]
+            counts = [count for _, count in samples]
+        try:
+            if (not (0 <= counts[0] and math.isfinite(sum(counts))) or times != sorted(times)
+                    or counts != sorted(counts)):
+                return None
+        except TypeError:
+            return None      # junk: _error_windows says which
     low, mid, high = bisect_right(times, window_start), bisect_right(times, middle), bisect_right(times, now)
     sums = []
     # The pair (i - 1, i) belongs to the window holding sample i's time.

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from sqlite_utils.migrations import Migrations
 
+from .health import health_digest
+
 MIGRATION_SET = "headcount-collector"
 
 migrations = Migrations(MIGRATION_SET)
@@ -342,6 +344,20 @@ def index_merged_devices_by_site(db) -> None:
     # An evaluation reads a district in shares of some sites each (district.evaluate): with this index a
     # share's read starts from its own sites' devices instead of walking every device of the district.
     db.execute("CREATE INDEX idx_merged_devices_site ON merged_devices (site)")
+
+@migrations(name="0009_device_health_digest")
+def add_health_digest(db) -> None:
+    # health.health_digest of each history, written with it: an evaluation reads the digest, which needs no
+    # parsing or checking, instead of the JSON (see health.py). Histories stored before get theirs now.
+    db.execute("ALTER TABLE network_devices ADD COLUMN health_digest BLOB")
+    after = 0
+    # In pieces: a district's histories are over a hundred megabytes of JSON.
+    while rows := db.execute("SELECT rowid, health FROM network_devices WHERE rowid > ? AND health IS NOT NULL"
+                             " ORDER BY rowid LIMIT 5000", [after]).fetchall():
+        db.conn.executemany("UPDATE network_devices SET health_digest = ? WHERE rowid = ?",
+                            [(health_digest(stored), rowid) for rowid, stored in rows])
+        after = rows[-1][0]
+
 
 def apply_migrations(db) -> list[str]:
     """Apply what is pending; returns the names applied now (empty when the schema is current)."""

@@ -375,7 +375,8 @@ class InventoryRow:
     purchase_date: date | None = None    # from the asset register
     aue_date: date | None = None         # ChromeOS auto-update expiration (earliest imported)
     last_sync: datetime | None = None    # newest management-console sync
-    health: str | None = None            # an SNMP device's folded health history (health.fold_health's JSON)
+    # An SNMP device's folded health history: its digest (health.health_digest's bytes), else fold_health's JSON.
+    health: str | bytes | None = None
     host_facts: str | None = None        # an endpoint's newest host facts (JSON), for its battery, disks, reboots
 
 

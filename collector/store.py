@@ -606,8 +606,9 @@ class _Database:
         )
         stored = next(self.db.conn.execute("SELECT health FROM network_devices WHERE site = ? AND mac = ?",
                                            (site, probe.mac)), (None,))[0]
-        self.db.execute("UPDATE network_devices SET health = ? WHERE site = ? AND mac = ?",
-                        [health.fold_health(stored, probe.observed_at, data), site, probe.mac])
+        folded = health.fold_health(stored, probe.observed_at, data)
+        self.db.execute("UPDATE network_devices SET health = ?, health_digest = ? WHERE site = ? AND mac = ?",
+                        [folded, health.health_digest(folded), site, probe.mac])
         macs_on_port = {p.if_index: p.learned_macs for p in ports}
         names = {p.if_index: p.name for p in ports}
         rows = []
@@ -917,7 +918,7 @@ class _Database:
         rows = self.db.conn.execute(
             """
             SELECT m.id, m.site, m.device_class, d.mac, d.first_seen, d.last_seen,
-                   n.model, n.firmware, n.device_class, n.health,
+                   n.model, n.firmware, n.device_class, coalesce(n.health_digest, n.health),
                    (SELECT a.host_facts FROM device_keys AS k INDEXED BY idx_device_keys_site_mac
                         JOIN agents AS a ON a.agent_id = k.label
                      WHERE k.site = d.site AND k.mac = d.mac AND k.kind = 'host' AND a.host_facts IS NOT NULL
@@ -1005,7 +1006,8 @@ class _Database:
         conn = self.db.conn
         network: dict[str, dict[str, tuple]] = {}       # mac -> site -> (model, firmware, class)
         for site, mac, model, firmware, cls, readings in conn.execute(
-                "SELECT site, mac, model, firmware, device_class, health FROM network_devices WHERE 1"
+                "SELECT site, mac, model, firmware, device_class, coalesce(health_digest, health) FROM network_devices"
+                " WHERE 1"
                 + self._in_shard("site")):
             network.setdefault(mac, {})[site] = (model, firmware, cls, readings)
         facts: dict[tuple[str, str], str] = {}
@@ -1138,8 +1140,8 @@ class _Database:
             self.db.conn.executemany(
                 "INSERT INTO network_devices (site, mac, address, vendor, model, serial, firmware, hardware_revision,"
                 " device_class, sys_name, sys_descr, sys_object_id, location, port_count, ports, errors, evidence,"
-                " observed_at, health) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, '', '', '', '', 0, '[]', '[]', '[]', ?, ?)",
-                network)
+                " observed_at, health, health_digest) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, '', '', '', '', 0, '[]', '[]',"
+                " '[]', ?, ?, ?)", ((*row, health.health_digest(row[-1])) for row in network))
             self.db.conn.executemany(
                 "INSERT INTO scans (agent_id, site, started_at, finished_at, network_poll) VALUES (?, ?, ?, ?, ?)",
                 scans)

@@ -171,3 +171,46 @@ def test_a_share_of_every_site_but_some_names_each_site_any_table_holds(tmp_path
         with ShardReader(path, excluded, excluding=True) as reader:
             named = {site for (site,) in reader.db.conn.execute("SELECT site FROM temp.shard_sites")}
         assert named == every - set(excluded), excluded
+
+
+def test_migration_0009_gives_stored_histories_their_digests_and_the_reads_take_them(tmp_path):
+    """A store made before health digests (migration 0009) gets them on opening; the evaluation's reads then
+    take each device's digest, and the JSON of a history that has none (a counter past 64 bits)."""
+    from headcount.collector.health import fold_health, health_digest
+
+    path = tmp_path / "h.db"
+    histories = {}
+    for n, in_errors in ((1, "5"), (2, "18446744073709551615"), (3, None)):
+        history = None
+        for hours in (30, 20, 10, 1) if in_errors is not None else ():
+            history = fold_health(history, NOW - timedelta(hours=hours),
+                                  {"system": {"uptime_centiseconds": str(hours * 360_000)},
+                                   "interfaces": [{"in_errors": in_errors}]})
+        histories[(0x0A0000000000 + n).to_bytes(6, "big").hex(":")] = history
+    seen = format_timestamp(NOW)
+
+    async def build():
+        async with await Store.open(path, retention_days=0) as store:
+            await store.bulk_load([(n, SITES[0], "switch") for n in (1, 2, 3)],
+                                  [(SITES[0], mac, f"198.18.0.{n}", "V", seen, seen, n, "switch")
+                                   for n, mac in enumerate(histories, 1)],
+                                  [(SITES[0], mac, f"198.18.0.{n}", "V", "M", f"SN{n}", "1.0", "switch", seen, history)
+                                   for n, (mac, history) in enumerate(histories.items(), 1)])
+    asyncio.run(build())
+    with sqlite3.connect(path) as db:      # back to the schema before 0009
+        db.execute("ALTER TABLE network_devices DROP COLUMN health_digest")
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = '0009_device_health_digest'")
+
+    async def reopen():
+        async with await Store.open(path, retention_days=0) as store:
+            return store.migrated_on_open, await store.inventory_tuples()
+    migrated, rows = asyncio.run(reopen())
+    assert migrated == ("0009_device_health_digest",)
+    with sqlite3.connect(path) as db:
+        stored = dict(db.execute("SELECT mac, health_digest FROM network_devices"))
+    assert stored == {mac: health_digest(history) for mac, history in histories.items()}
+    assert [type(value) for value in stored.values()] == [bytes, type(None), type(None)]
+    health = {row[2]: row[13] for row in rows}
+    assert health == {mac: stored[mac] or history for mac, history in histories.items()}
+    with ShardReader(path, [SITES[0]]) as reader:
+        assert {row[2]: row[13] for row in reader.inventory_tuples()} == health

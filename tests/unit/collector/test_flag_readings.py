@@ -103,6 +103,15 @@ def test_polls_feed_missed_polls_reboots_supplies_ups_battery_and_firmware(tmp_p
     ingest_polls(path, polls, 1)
     end = START + POLL * len(polls)
 
+    # Each poll stores the folded history with its digest, which the evaluation reads instead (health.py).
+    import sqlite3
+
+    from headcount.collector.health import health_digest, load_health
+    with sqlite3.connect(path) as db:
+        stored = db.execute("SELECT health, health_digest FROM network_devices ORDER BY mac").fetchall()
+    assert len(stored) == 4 and all(digest == health_digest(history) is not None for history, digest in stored)
+    assert all(load_health(digest) == load_health(history) for history, digest in stored)
+
     first = evaluate(path, end)
     flags = open_flags(path)
     assert first["open_by_kind"] == {"battery": 1, "firmware": 1, "printer_supplies": 1, "reboots": 1}, first

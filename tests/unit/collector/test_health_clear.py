@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from headcount.collector.flags import DEFAULT_CLASS_POLICIES, DeviceState, FlagPolicy, clearly_healthy, health_flags
-from headcount.collector.health import fold_health, load_health
+from headcount.collector.health import fold_health, health_digest, load_health
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)
 POLICY = FlagPolicy()
@@ -97,6 +97,49 @@ def test_clear_only_where_health_flags_gives_nothing(seed):
     assert 0.2 * judged < clear < 0.95 * judged, (clear, judged)
 
 
+def digestible(readings) -> bool:
+    """What health_digest takes: whole numbers from 0 to 2**63 - 1 in time order, and finite supply levels."""
+    for series in (readings.uptime_samples, readings.interface_errors):
+        numbers = [number for sample in series for number in sample]
+        times = [moment for moment, _ in series]
+        if any(type(n) is not int or not 0 <= n < 2**63 for n in numbers) or times != sorted(times):
+            return False
+    return all(level == level and abs(level) != float("inf") for _, level in readings.printer_supplies)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_digest_reads_back_as_its_history_and_gets_the_same_flags(seed):
+    """The evaluation reads a history's digest (health.health_digest), not its JSON: the same readings, the same
+    flags at any moment, and "clearly healthy" only where there are none. A damaged history that is not
+    whole numbers in order has no digest (its JSON is read)."""
+    digests = damaged_left = 0
+    for device_class, stored, readings in polled(random.Random(seed + 70)):
+        digest = health_digest(stored)
+        assert (digest is not None) == digestible(readings), stored
+        if digest is None:
+            damaged_left += 1
+            continue
+        digests += 1
+        packed = load_health(digest)
+        assert packed == readings
+        rules = POLICY.classes.get(device_class, POLICY.default)
+        for now in (NOW, NOW + timedelta(minutes=7), NOW + timedelta(days=2), NOW + timedelta(days=31)):
+            flags = health_flags(polled_device(device_class, packed, now), POLICY, now)
+            assert flags == health_flags(polled_device(device_class, readings, now), POLICY, now), stored
+            if clearly_healthy(packed, rules, now):
+                assert flags == []
+            if clearly_healthy(readings, rules, now):      # the JSON's shortcut never sees more than the digest's
+                assert clearly_healthy(packed, rules, now)
+    assert digests > 200 and damaged_left
+
+
+def test_a_digest_of_an_unknown_version_or_cut_short_reads_as_nothing():
+    digest = health_digest(history(random.Random(5), "printer"))
+    assert load_health(digest) is not None
+    assert load_health(bytes([99]) + digest[1:]) is None
+    assert load_health(digest[:10]) is None and load_health(digest[:40]) is None
+
+
 def test_a_tighter_class_policy_is_respected():
     rng = random.Random(99)
     strict = DEFAULT_CLASS_POLICIES["switch"].__class__(error_rise_factor=1.01, error_min_per_hour=0.0,
@@ -118,6 +161,7 @@ def test_counters_past_64_bits_read_as_whole_numbers_as_json_reads_them():
         stored = fold_health(stored, NOW - timedelta(hours=hours),
                              {"interfaces": [{"in_errors": "18446744073709551615"}, {"out_errors": str(out_errors)}]})
     readings = load_health(stored)
+    assert health_digest(stored) is None        # past 64 bits: no digest, its JSON is read
     assert list(readings.interface_errors) == [(t, c) for t, c in zip(*json.loads(stored)["errors"])]
     assert all(type(count) is int for _, count in readings.interface_errors)
     device = DeviceState("s", "1", "m", "switch", True, NOW, NOW, interface_errors=readings.interface_errors)
