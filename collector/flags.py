@@ -200,8 +200,8 @@ class CheckedSeries(Series):
     __slots__ = ("steady",)
 
     def __init__(self, times: Sequence[int], values: Sequence[int], steady: bool):
-        super().__init__(times, values)
-        self.steady = steady
+        # Not Series.__init__: the columns were checked to be of one length when stored.
+        self.times, self.values, self.steady = times, values, steady
 
 
 @quick_init

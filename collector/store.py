@@ -1081,9 +1081,8 @@ class _Database:
                                 bounds[3] += 1
                                 continue
                         elif device_class not in infrastructure_classes:
-                            merged = model, os_version, purchase, aue, sync = _merge_assets(imported, "", False)
-                            if ((purchase.isoformat() if purchase is not None else first_seen) >= bounds[1]
-                                    and (aue is None or aue.isoformat() > bounds[2])):
+                            merged = model, os_version, purchased, aue_text, _ = _asset_texts(imported, "", False)
+                            if (purchased or first_seen) >= bounds[1] and (not aue_text or aue_text > bounds[2]):
                                 quiet[(site, device_class, model, "", os_version, False)] += 1
                                 continue
                 nd_model = firmware = readings = None
@@ -1098,7 +1097,7 @@ class _Database:
             model, os_version = nd_model or "", ""
             purchase = aue = sync = None
             if merged is not None:       # merged above, with the same model ("") and infrastructure (False)
-                model, os_version, purchase, aue, sync = merged
+                model, os_version, purchase, aue, sync = _asset_values(merged)
             elif imported:
                 model, os_version, purchase, aue, sync = _merge_assets(imported, model, infrastructure)
             host = get_facts((site, mac)) if facts else None
@@ -1450,12 +1449,24 @@ def _where(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
 
 def _merge_assets(imported: list[tuple], model: str, infrastructure: bool
                   ) -> tuple[str, str, date | None, date | None, datetime | None]:
-    """One device's imported rows -> (model, OS version, purchase date, AUE date, last sync).
+    """One device's imported rows -> (model, OS version, purchase date, AUE date, last sync): _asset_texts read."""
+    return _asset_values(_asset_texts(imported, model, infrastructure))
 
-    For infrastructure the SNMP model stands; otherwise a console's model and OS beat the register's.
+
+def _asset_values(texts: tuple[str, str, str, str, str]) -> tuple[str, str, date | None, date | None, datetime | None]:
+    model, os_version, purchased, aue, synced = texts
+    return (model, os_version, date.fromisoformat(purchased) if purchased else None,
+            date.fromisoformat(aue) if aue else None, parse_timestamp(synced) if synced else None)
+
+
+def _asset_texts(imported: list[tuple], model: str, infrastructure: bool) -> tuple[str, str, str, str, str]:
+    """One device's imported rows -> (model, OS version, purchase date, AUE date, last sync) as stored ('': none).
+
+    For infrastructure the SNMP model stands; otherwise a console's model and OS beat the register's. The
+    earliest AUE date and the latest sync are taken as text: stored dates and timestamps have one fixed shape,
+    so they sort as they read (an evaluation asks this of every device with assets, most only to find it quiet).
     """
-    os_version = ""
-    purchase = aue = sync = None
+    os_version = purchase = aue = sync = ""
     if len(imported) > 1:     # most devices have one source: nothing to order
         imported = sorted(imported, key=lambda r: _ASSET_PREFERENCE.get(r[1], 2), reverse=True)
     for _, source_format, asset_model, asset_os, purchased, aue_text, synced in imported:
@@ -1463,15 +1474,12 @@ def _merge_assets(imported: list[tuple], model: str, infrastructure: bool
             model = asset_model
         if asset_os:
             os_version = asset_os
-        if purchased:
-            day = date.fromisoformat(purchased)
-            purchase = day if purchase is None or source_format == "asset_register" else purchase
-        if aue_text:
-            day = date.fromisoformat(aue_text)
-            aue = day if aue is None else min(aue, day)
-        if synced:
-            moment = parse_timestamp(synced)
-            sync = moment if sync is None else max(sync, moment)
+        if purchased and (not purchase or source_format == "asset_register"):
+            purchase = purchased
+        if aue_text and (not aue or aue_text < aue):
+            aue = aue_text
+        if synced and synced > sync:
+            sync = synced
     return model, os_version, purchase, aue, sync
 
 
