@@ -192,7 +192,7 @@ class Series(Sequence):
 
 
 class CheckedSeries(Series):
-    """A Series known to hold non-negative whole numbers below 2**63 in time order (health.health_digest
+    """A Series known to hold non-negative whole numbers in time order (health.health_digest
     checked them when it stored them), and whether it is `steady`: error counters that never go back, uptime
     samples whose first and last date the same boot. The health rules read that instead of checking every
     sample again, for every polled device of a district."""

@@ -259,42 +259,43 @@ def load_health(stored: str | bytes | None) -> Readings | None:
 # number in time order, for 100,000 polled devices, every evaluation. So the
 # store keeps beside each history its digest (network_devices.health_digest),
 # written with it: the same samples, checked once when stored, packed as
-# 64-bit integers that load_health unpacks in one C call each, and the
-# supplies and UPS verdict as a short JSON tail. A history whose samples are
-# not all whole numbers in order and in range (a damaged row) has no digest
-# and is read from its JSON, as before.
+# fixed-size integers that load_health reads in place (no parsing, no
+# checking), and the supplies and UPS verdict as a short JSON tail. A history
+# whose samples are not all whole numbers in order and in range (a damaged
+# row, a counter past 63 bits) has no digest and is read from its JSON, as
+# before.
 
 DIGEST_VERSION = 1
-# version, flags (_ONE_BOOT, _STEADY_ERRORS), padding to 16 bytes, uptime samples, error samples; then the uptime
-# times and values, the error times and values (64-bit signed, little-endian), then the rest (supplies, UPS) as JSON.
+# version, flags (_ONE_BOOT, _STEADY_ERRORS), padding to 16 bytes, uptime samples, error samples; then, little-endian,
+# the uptime samples' times and values and the error samples' times (32-bit unsigned: POSIX seconds to 2106, and
+# sysUpTime in seconds is less), the error counts (64-bit signed); then the rest (supplies, UPS) as JSON.
 _DIGEST_HEADER = struct.Struct("<BB6xII")
 _ONE_BOOT = 1          # the first and last uptime samples date the same boot (flags.CheckedSeries.steady)
 _STEADY_ERRORS = 2     # the error counters never went back
-_INT64_MAX = 2**63 - 1
-# Read in place, as a view: only the few samples a rule looks at become Python integers (a digest's hundred and
+_UINT32_MAX, _INT64_MAX = 2**32 - 1, 2**63 - 1
+# Read in place, as views: only the few samples a rule looks at become Python integers (a digest's hundred and
 # fifty would cost more than the rest of its reading). A big-endian machine unpacks them all instead.
 _IN_PLACE = sys.byteorder == "little"
 
 
+def _whole_up_to(numbers: list[Any], top: int) -> bool:
+    return all(type(number) is int and 0 <= number <= top for number in numbers)   # noqa: E721 - not a bool
+
+
 def health_digest(stored: str | None) -> bytes | None:
-    """The digest of a stored health JSON (see above); None when it has no readings or samples that are not
-    whole numbers from 0 to 2**63 - 1 in time order (then load_health reads the JSON itself)."""
+    """The digest of a stored health JSON (see above); None when it has no readings, or samples out of time
+    order or out of the digest's ranges (then load_health reads the JSON itself)."""
     readings = load_health(stored) if stored else None
     if readings is None:
         return None
-    columns: list[list[int]] = []
-    for series in (readings.uptime_samples, readings.interface_errors):
-        times = [moment for moment, _ in series]
-        values = [value for _, value in series]
-        for column in (times, values):
-            if not all(type(number) is int and 0 <= number <= _INT64_MAX for number in column):   # noqa: E721
-                return None
-        if times != sorted(times):
-            return None
-        columns += [times, values]
+    uptime_times, uptimes = [t for t, _ in readings.uptime_samples], [v for _, v in readings.uptime_samples]
+    error_times, errors = [t for t, _ in readings.interface_errors], [v for _, v in readings.interface_errors]
+    if not (_whole_up_to(uptime_times, _UINT32_MAX) and _whole_up_to(uptimes, _UINT32_MAX)
+            and _whole_up_to(error_times, _UINT32_MAX) and _whole_up_to(errors, _INT64_MAX)
+            and uptime_times == sorted(uptime_times) and error_times == sorted(error_times)):
+        return None
     if not all(math.isfinite(level) for _, level in readings.printer_supplies):
         return None         # JSON (the tail) has no NaN
-    uptime_times, uptimes, errors = columns[0], columns[1], columns[3]
     flags = _STEADY_ERRORS if errors == sorted(errors) else 0
     if uptimes and abs((uptime_times[-1] - uptimes[-1]) - (uptime_times[0] - uptimes[0])) <= BOOT_TIME_JITTER_SECONDS:
         flags |= _ONE_BOOT
@@ -303,9 +304,9 @@ def health_digest(stored: str | None) -> bytes | None:
         rest["supplies"] = [list(supply) for supply in readings.printer_supplies]
     if readings.ups_battery_status or readings.ups_on_battery:
         rest["ups"] = [readings.ups_battery_status, readings.ups_on_battery]
-    packed = [number for column in columns for number in column]
-    return (_DIGEST_HEADER.pack(DIGEST_VERSION, flags, len(columns[0]), len(errors))
-            + struct.pack(f"<{len(packed)}q", *packed) + (orjson.dumps(rest) if rest else b""))
+    small = uptime_times + uptimes + error_times
+    return (_DIGEST_HEADER.pack(DIGEST_VERSION, flags, len(uptimes), len(errors))
+            + struct.pack(f"<{len(small)}I{len(errors)}q", *small, *errors) + (orjson.dumps(rest) if rest else b""))
 
 
 def _load_digest(digest: bytes) -> Readings | None:
@@ -313,16 +314,22 @@ def _load_digest(digest: bytes) -> Readings | None:
     if len(digest) < _DIGEST_HEADER.size or digest[0] != DIGEST_VERSION:
         return None
     _, flags, uptimes, errors = _DIGEST_HEADER.unpack_from(digest)
-    start, end = _DIGEST_HEADER.size, _DIGEST_HEADER.size + 16 * (uptimes + errors)
+    start = _DIGEST_HEADER.size
+    counts_start = start + 4 * (2 * uptimes + errors)
+    end = counts_start + 8 * errors
     if len(digest) < end:
         return None
-    numbers: Sequence[int] = memoryview(digest)[start:end].cast("q") if _IN_PLACE else \
-        struct.unpack_from(f"<{2 * (uptimes + errors)}q", digest, start)
-    uptime = CheckedSeries(numbers[:uptimes], numbers[uptimes:2 * uptimes], bool(flags & _ONE_BOOT)) \
+    small: Sequence[int]
+    counts: Sequence[int]
+    if _IN_PLACE:
+        view = memoryview(digest)
+        small, counts = view[start:counts_start].cast("I"), view[counts_start:end].cast("q")
+    else:
+        small = struct.unpack_from(f"<{2 * uptimes + errors}I", digest, start)
+        counts = struct.unpack_from(f"<{errors}q", digest, counts_start)
+    uptime = CheckedSeries(small[:uptimes], small[uptimes:2 * uptimes], bool(flags & _ONE_BOOT)) \
         if uptimes else ()
-    first = 2 * uptimes
-    error_series = CheckedSeries(numbers[first:first + errors], numbers[first + errors:],
-                                 bool(flags & _STEADY_ERRORS)) if errors else ()
+    error_series = CheckedSeries(small[2 * uptimes:], counts, bool(flags & _STEADY_ERRORS)) if errors else ()
     status, on_battery, supplies = "", False, ()
     if len(digest) > end:
         rest = orjson.loads(digest[end:])

@@ -507,7 +507,8 @@ def test_a_database_made_before_merging_is_migrated_and_each_row_becomes_its_own
     migrated, (site,), listing, merged = run(scenario())
     assert migrated == ("0003_merged_devices_classes_and_link_keys", "0004_assets_and_uniformity_snapshots",
                         "0005_flags", "0006_scans_and_device_health", "0007_flag_evaluations",
-                        "0008_merged_devices_site_index", "0009_device_health_digest")
+                        "0008_merged_devices_site_index", "0009_device_health_digest",
+                        "0010_assets_site_index_covers_the_evaluation")
     assert (site.devices, site.stable_devices, site.randomised_devices, site.classes) == (3, 2, 1, (("unknown", 3),))
     assert [d.device_id for d in listing] == ["1", "2", "3"]
     assert merged.device_id == "1" and merged.linked_macs == (IPAD_MACS[0],)

@@ -78,9 +78,10 @@ def test_migration_0004_adds_assets_and_snapshots(tmp_path):
         async with await Store.open(path) as store:
             return await store.applied_migrations()
 
-    assert run(scenario())[-6:] == ["0004_assets_and_uniformity_snapshots", "0005_flags",
+    assert run(scenario())[-7:] == ["0004_assets_and_uniformity_snapshots", "0005_flags",
                                      "0006_scans_and_device_health", "0007_flag_evaluations",
-                                     "0008_merged_devices_site_index", "0009_device_health_digest"]
+                                     "0008_merged_devices_site_index", "0009_device_health_digest",
+                                     "0010_assets_site_index_covers_the_evaluation"]
     tables = {name for (name,) in rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"assets", "uniformity_snapshots"} <= tables
 

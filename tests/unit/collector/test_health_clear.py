@@ -98,11 +98,12 @@ def test_clear_only_where_health_flags_gives_nothing(seed):
 
 
 def digestible(readings) -> bool:
-    """What health_digest takes: whole numbers from 0 to 2**63 - 1 in time order, and finite supply levels."""
-    for series in (readings.uptime_samples, readings.interface_errors):
-        numbers = [number for sample in series for number in sample]
+    """What health_digest takes: whole numbers in time order, below 2**32 but error counts (2**63), and finite
+    supply levels."""
+    for series, top in ((readings.uptime_samples, 2**32), (readings.interface_errors, 2**63)):
         times = [moment for moment, _ in series]
-        if any(type(n) is not int or not 0 <= n < 2**63 for n in numbers) or times != sorted(times):
+        numbers = [(number, top if k else 2**32) for sample in series for k, number in enumerate(sample)]
+        if any(type(n) is not int or not 0 <= n < below for n, below in numbers) or times != sorted(times):
             return False
     return all(level == level and abs(level) != float("inf") for _, level in readings.printer_supplies)
 
@@ -138,6 +139,17 @@ def test_a_digest_of_an_unknown_version_or_cut_short_reads_as_nothing():
     assert load_health(digest) is not None
     assert load_health(bytes([99]) + digest[1:]) is None
     assert load_health(digest[:10]) is None and load_health(digest[:40]) is None
+
+
+def test_a_digest_takes_its_numbers_only_within_its_ranges():
+    def stored(uptime_time=1_700_000_000, uptime=90, error_count=5):
+        return json.dumps({"uptime": [[uptime_time], [uptime]],
+                           "errors": [[1_700_000_000, 1_700_003_600], [0, error_count]]})
+
+    for inside in (stored(), stored(uptime_time=2**32 - 1, uptime=2**32 - 1), stored(error_count=2**63 - 1)):
+        assert load_health(health_digest(inside)) == load_health(inside)
+    for outside in (stored(uptime_time=2**32), stored(uptime=2**32), stored(error_count=2**63)):
+        assert health_digest(outside) is None and load_health(outside) is not None
 
 
 def test_a_tighter_class_policy_is_respected():
