@@ -118,10 +118,11 @@ def poll_supplies(data: Mapping[str, Any]) -> list[list[Any]]:
     return found
 
 
-def fold_health(stored: str | None, observed_at: datetime, data: Mapping[str, Any]) -> str:
-    """The device's stored health JSON after one more poll (`stored` None or junk: start afresh)."""
+def fold_health(stored: str | bytes | None, observed_at: datetime, data: Mapping[str, Any]) -> str:
+    """The device's health JSON after one more poll; `stored` is its JSON or its digest (health_digest), as
+    stored_forms gives them, or None or junk: start afresh."""
     try:
-        health = json.loads(stored) if stored else {}
+        health = _digest_dict(stored) if isinstance(stored, bytes) else json.loads(stored) if stored else {}
     except ValueError:
         health = {}
     if not isinstance(health, dict):
@@ -307,6 +308,32 @@ def health_digest(stored: str | None) -> bytes | None:
     small = uptime_times + uptimes + error_times
     return (_DIGEST_HEADER.pack(DIGEST_VERSION, flags, len(uptimes), len(errors))
             + struct.pack(f"<{len(small)}I{len(errors)}q", *small, *errors) + (orjson.dumps(rest) if rest else b""))
+
+
+def stored_forms(health: str | None) -> tuple[str | None, bytes | None]:
+    """(JSON, digest) to store for a health JSON: its digest alone when it has one, else the JSON alone.
+
+    The digest holds all that load_health reads from the JSON, and fold_health folds the next poll into it
+    as into the JSON: keeping both would double a district's largest rows for nothing.
+    """
+    digest = health_digest(health)
+    return (None, digest) if digest is not None else (health, None)
+
+
+def _digest_dict(digest: bytes) -> dict[str, Any]:
+    """The health JSON's object as fold_health keeps it, from its digest (an unreadable one: {})."""
+    readings = _load_digest(digest)
+    if readings is None:
+        return {}
+    found: dict[str, Any] = {}
+    for key, series in (("uptime", readings.uptime_samples), ("errors", readings.interface_errors)):
+        if series:
+            found[key] = [[moment for moment, _ in series], [value for _, value in series]]
+    if readings.printer_supplies:
+        found["supplies"] = [list(supply) for supply in readings.printer_supplies]
+    if readings.ups_battery_status or readings.ups_on_battery:
+        found["ups"] = [readings.ups_battery_status, readings.ups_on_battery]
+    return found
 
 
 def _load_digest(digest: bytes) -> Readings | None:

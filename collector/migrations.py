@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlite_utils.migrations import Migrations
 
-from .health import health_digest
+from .health import stored_forms
 
 MIGRATION_SET = "headcount-collector"
 
@@ -347,15 +347,16 @@ def index_merged_devices_by_site(db) -> None:
 
 @migrations(name="0009_device_health_digest")
 def add_health_digest(db) -> None:
-    # health.health_digest of each history, written with it: an evaluation reads the digest, which needs no
-    # parsing or checking, instead of the JSON (see health.py). Histories stored before get theirs now.
+    # A device's health history is stored as its digest (health.health_digest), which an evaluation reads
+    # without parsing or checking, and as JSON only when it has none (health.stored_forms). Histories stored
+    # before are turned into theirs now.
     db.execute("ALTER TABLE network_devices ADD COLUMN health_digest BLOB")
     after = 0
     # In pieces: a district's histories are over a hundred megabytes of JSON.
     while rows := db.execute("SELECT rowid, health FROM network_devices WHERE rowid > ? AND health IS NOT NULL"
                              " ORDER BY rowid LIMIT 5000", [after]).fetchall():
-        db.conn.executemany("UPDATE network_devices SET health_digest = ? WHERE rowid = ?",
-                            [(health_digest(stored), rowid) for rowid, stored in rows])
+        db.conn.executemany("UPDATE network_devices SET health = ?, health_digest = ? WHERE rowid = ?",
+                            [(*stored_forms(stored), rowid) for rowid, stored in rows])
         after = rows[-1][0]
 
 

@@ -604,11 +604,10 @@ class _Database:
              "ports": _json([dataclasses.asdict(p) for p in ports]), "errors": _json(data.get("errors", [])),
              "evidence": _json(data.get("evidence", [])), "observed_at": observed},
         )
-        stored = next(self.db.conn.execute("SELECT health FROM network_devices WHERE site = ? AND mac = ?",
-                                           (site, probe.mac)), (None,))[0]
-        folded = health.fold_health(stored, probe.observed_at, data)
+        stored = next(self.db.conn.execute("SELECT coalesce(health_digest, health) FROM network_devices"
+                                           " WHERE site = ? AND mac = ?", (site, probe.mac)), (None,))[0]
         self.db.execute("UPDATE network_devices SET health = ?, health_digest = ? WHERE site = ? AND mac = ?",
-                        [folded, health.health_digest(folded), site, probe.mac])
+                        [*health.stored_forms(health.fold_health(stored, probe.observed_at, data)), site, probe.mac])
         macs_on_port = {p.if_index: p.learned_macs for p in ports}
         names = {p.if_index: p.name for p in ports}
         rows = []
@@ -1140,7 +1139,7 @@ class _Database:
                 "INSERT INTO network_devices (site, mac, address, vendor, model, serial, firmware, hardware_revision,"
                 " device_class, sys_name, sys_descr, sys_object_id, location, port_count, ports, errors, evidence,"
                 " observed_at, health, health_digest) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, '', '', '', '', 0, '[]', '[]',"
-                " '[]', ?, ?, ?)", ((*row, health.health_digest(row[-1])) for row in network))
+                " '[]', ?, ?, ?)", ((*row[:-1], *health.stored_forms(row[-1])) for row in network))
             self.db.conn.executemany(
                 "INSERT INTO scans (agent_id, site, started_at, finished_at, network_poll) VALUES (?, ?, ?, ?, ?)",
                 scans)

@@ -174,8 +174,8 @@ def test_a_share_of_every_site_but_some_names_each_site_any_table_holds(tmp_path
 
 
 def test_migration_0009_gives_stored_histories_their_digests_and_the_reads_take_them(tmp_path):
-    """A store made before health digests (migration 0009) gets them on opening; the evaluation's reads then
-    take each device's digest, and the JSON of a history that has none (a counter past 64 bits)."""
+    """A store made before health digests (migration 0009) gets them on opening, in place of the JSON; the
+    evaluation's reads then take each device's digest, and the JSON of a history that has none."""
     from headcount.collector.health import fold_health, health_digest
 
     path = tmp_path / "h.db"
@@ -197,8 +197,10 @@ def test_migration_0009_gives_stored_histories_their_digests_and_the_reads_take_
                                   [(SITES[0], mac, f"198.18.0.{n}", "V", "M", f"SN{n}", "1.0", "switch", seen, history)
                                    for n, (mac, history) in enumerate(histories.items(), 1)])
     asyncio.run(build())
-    with sqlite3.connect(path) as db:      # back to the schema before 0009
+    with sqlite3.connect(path) as db:      # back to the schema before 0009, each history kept as JSON
         db.execute("ALTER TABLE network_devices DROP COLUMN health_digest")
+        db.executemany("UPDATE network_devices SET health = ? WHERE mac = ?",
+                       [(history, mac) for mac, history in histories.items()])
         db.execute("DELETE FROM _sqlite_migrations WHERE name = '0009_device_health_digest'")
 
     async def reopen():
@@ -207,10 +209,14 @@ def test_migration_0009_gives_stored_histories_their_digests_and_the_reads_take_
     migrated, rows = asyncio.run(reopen())
     assert migrated == ("0009_device_health_digest",)
     with sqlite3.connect(path) as db:
-        stored = dict(db.execute("SELECT mac, health_digest FROM network_devices"))
-    assert stored == {mac: health_digest(history) for mac, history in histories.items()}
-    assert [type(value) for value in stored.values()] == [bytes, type(None), type(None)]
+        stored = {mac: (history, digest) for mac, history, digest in db.execute(
+            "SELECT mac, health, health_digest FROM network_devices")}
+    # Kept as its digest alone where it has one (the first), as JSON where it has none (a counter past 63 bits).
+    first, second, third = histories
+    assert stored == {first: (None, health_digest(histories[first])), second: (histories[second], None),
+                      third: (None, None)}
+    assert isinstance(stored[first][1], bytes)
     health = {row[2]: row[13] for row in rows}
-    assert health == {mac: stored[mac] or history for mac, history in histories.items()}
+    assert health == {mac: history or digest for mac, (history, digest) in stored.items()}
     with ShardReader(path, [SITES[0]]) as reader:
         assert {row[2]: row[13] for row in reader.inventory_tuples()} == health

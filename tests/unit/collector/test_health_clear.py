@@ -13,13 +13,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from headcount.collector.flags import DEFAULT_CLASS_POLICIES, DeviceState, FlagPolicy, clearly_healthy, health_flags
-from headcount.collector.health import fold_health, health_digest, load_health
+from headcount.collector.health import fold_health, health_digest, load_health, stored_forms
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc)
 POLICY = FlagPolicy()
 
 
-def history(rng: random.Random, device_class: str) -> str:
+def history(rng: random.Random, device_class: str, stored_as_kept: bool = False) -> str:
+    """A random device's folded history; with `stored_as_kept`, each poll folds into the history as the store
+    keeps it between polls (health.stored_forms: its digest, where it has one)."""
     pattern = rng.randrange(7)
     boot = NOW - timedelta(days=rng.randrange(1, 400))
     errors = rng.randrange(0, 10**6)
@@ -44,7 +46,10 @@ def history(rng: random.Random, device_class: str) -> str:
             data["ups_battery"] = {"status": rng.choice(("normal", "low", "depleted", "unknown")),
                                    "on_battery": rng.random() < 0.3}
         stored = fold_health(stored, moment, data)
-    return stored
+        if stored_as_kept:
+            json_form, digest = stored_forms(stored)
+            stored = digest if digest is not None else json_form
+    return fold_health(stored, NOW, {}) if stored_as_kept and isinstance(stored, bytes) else stored
 
 
 def damaged(rng: random.Random) -> str:
@@ -132,6 +137,16 @@ def test_a_digest_reads_back_as_its_history_and_gets_the_same_flags(seed):
             if clearly_healthy(readings, rules, now):      # the JSON's shortcut never sees more than the digest's
                 assert clearly_healthy(packed, rules, now)
     assert digests > 200 and damaged_left
+
+
+@pytest.mark.parametrize("device_class", ["switch", "printer", "ups"])
+def test_polls_folded_into_the_digest_keep_what_polls_folded_into_json_keep(device_class):
+    """The store keeps a history as its digest alone, and folds each poll into that: the same readings, poll
+    after poll, as folding into the JSON."""
+    for seed in range(40):
+        as_json = history(random.Random(seed), device_class)
+        as_kept = history(random.Random(seed), device_class, stored_as_kept=True)
+        assert load_health(as_kept) == load_health(as_json), seed
 
 
 def test_a_digest_of_an_unknown_version_or_cut_short_reads_as_nothing():
