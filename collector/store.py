@@ -1016,6 +1016,9 @@ class _Database:
                 + " ORDER BY k.site, k.mac, k.key"):
             facts.setdefault((site, mac), host_facts)
         assets: dict[int, list[tuple]] = {}      # device number -> its rows
+        recent: set[int] = set()        # devices with a console sync at or after synced_since
+        # Without `lost`, a bound above every stored timestamp: no device is recent.
+        synced_since, seen_before = lost if lost is not None else ("\uffff", "")
         # A share of some sites reads them through the site index, in its order: sorting the share's rows by
         # device would cost a temporary B-tree. A device's rows are then put in source order below.
         by_site = self.sharded
@@ -1024,15 +1027,12 @@ class _Database:
                                 + (" ORDER BY site, device_id, source_format" if by_site
                                    else " ORDER BY device_id, source_format")):
             assets.setdefault(row[0], []).append(row)
+            if row[6] >= synced_since:
+                recent.add(row[0])
         if by_site:
             for rows in assets.values():
                 if len(rows) > 1:
                     rows.sort(key=_SOURCE_FORMAT)
-        recent: set[int] = set()        # devices with a console sync at or after synced_since
-        seen_before = ""
-        if lost is not None:
-            synced_since, seen_before = lost
-            recent = {number for number, rows in assets.items() if any(row[6] >= synced_since for row in rows)}
         found: list[tuple] = []
         append = found.append
         previous = None
@@ -1333,12 +1333,12 @@ class _Database:
         conn.execute("DROP TABLE IF EXISTS temp.lost_devices")
         conn.execute("CREATE TEMP TABLE lost_devices (device_id INTEGER PRIMARY KEY)")
         conn.executemany("INSERT INTO temp.lost_devices (device_id) VALUES (?)", lost)
-        rows = [tuple(row) for row in conn.execute(
+        rows = conn.execute(      # plain tuples: the connection has no row factory
             "SELECT site, CAST(device_id AS TEXT), source_format, model, aue_date, last_sync, file, line FROM assets"
             " WHERE (aue_date > '' OR last_sync > '')" + self._in_shard("site")
             + " AND device_id IN (SELECT device_id FROM assets WHERE aue_date > '' AND aue_date <= ?"
             + self._in_shard("site") + " UNION SELECT device_id FROM temp.lost_devices)"
-            " ORDER BY device_id, source_format", (aue_until,))]
+            " ORDER BY device_id, source_format", (aue_until,)).fetchall()
         return rows, (seen if rows else {})
 
     def count_observations(self) -> int:
