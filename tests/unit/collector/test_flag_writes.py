@@ -184,3 +184,24 @@ def test_a_large_write_is_committed_before_its_wal_checkpoint_which_follows_on_t
             assert path.stat().st_size > grown + 4_000_000      # the automatic checkpoint is back
 
     asyncio.run(run())
+
+
+def test_flags_inserted_many_to_a_statement_are_stored_each_once_in_their_order(tmp_path):
+    """write_flag_parts inserts FLAGS_PER_INSERT rows to a statement, then the rest one by one: every row of
+    every part, as given, in the order given (the ids follow it), whatever the part's size."""
+    from headcount.collector.store import FLAGS_PER_INSERT, FlagRows
+
+    sizes = [0, 1, FLAGS_PER_INSERT - 1, FLAGS_PER_INSERT, 2 * FLAGS_PER_INSERT + 7]
+    parts = [[(f"site-{k}", str(n), "age", f"reason {k}/{n}", f'["{n}"]', format_timestamp(T0),
+               None if n % 3 else format_timestamp(T0 - timedelta(days=1))) for n in range(size)]
+             for k, size in enumerate(sizes)]
+
+    async def run() -> None:
+        async with await Store.open(tmp_path / "store.db", retention_days=0) as store:
+            await store.write_flag_parts(iter([FlagRows(rows, [], []) for rows in parts]), T0)
+
+    asyncio.run(run())
+    with sqlite3.connect(tmp_path / "store.db") as conn:
+        stored = conn.execute("SELECT site, device_id, kind, reason, evidence, raised_at, last_present_at, cleared_at"
+                              " FROM flags ORDER BY id").fetchall()
+    assert stored == [(*row, None) for rows in parts for row in rows]
