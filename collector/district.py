@@ -763,22 +763,23 @@ def share_sites(loads: Mapping[str, int], shares: int | Sequence[float]) -> list
 
 
 def share_parts(workers: int) -> list[float]:
-    """The parts of a district that evaluate cuts for `workers` processes, in the order they are taken:
-    SHARES_PER_WORKER shares per process, the second half half as large as the first. The processes end
-    together when the last shares are small (one process idles while the other finishes the last), and the
-    last share's flags, written after it, are few."""
-    first = SHARES_PER_WORKER // 2
-    return [2.0] * (workers * first) + [1.0] * (workers * (SHARES_PER_WORKER - first))
+    """The parts of a district that evaluate cuts for `workers` processes, in the order they are taken: one
+    round of shares per process for each of ROUND_PARTS, each round's smaller. The processes end together
+    when the last shares are small (one process idles while the other finishes the last), and the last
+    shares' flags, written after them by this process alone, are few."""
+    return [part for part in ROUND_PARTS for _ in range(workers)]
 
 
 MAX_WORKERS = 8
 DEVICES_PER_WORKER = 50_000      # a district this large or more keeps a worker busy for seconds
-# Shares per worker process: more, smaller shares keep the processes busy to the end (the last share done is
-# all that is left to write after the judging); each share costs a few reads of its own.
-SHARES_PER_WORKER = 4
+# The relative sizes of each worker process's shares, in the order taken: more, smaller shares keep the
+# processes busy to the end (the last share done is all that is left to write after the judging); each share
+# costs a few reads of its own. With two processes the last two are a 26th of the district each.
+ROUND_PARTS = (3.0, 2.0, 1.0, 0.5)
+SHARES_PER_WORKER = len(ROUND_PARTS)
 # A share's flag changes are written as soon as it is done when they are this many or more (a first
-# evaluation: tens of thousands per share), else with the last share's: see evaluate.
-WRITTEN_AT_ONCE = 20_000
+# evaluation: thousands per share, over ten thousand in the smallest), else with the last share's: see evaluate.
+WRITTEN_AT_ONCE = 5_000
 
 
 def flag_parts(done: Iterable[FlagRows], at_once: int = WRITTEN_AT_ONCE) -> Iterator[FlagRows]:
