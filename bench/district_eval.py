@@ -19,17 +19,21 @@ would.
 
 Every infrastructure device carries an SNMP health history (uptime and
 interface-error samples, printer supplies, UPS battery) folded by
-health.fold_health from three days of 15-minute polls; a few dozen such
+health.fold_health from three days of 15-minute polls and stored as the
+store keeps it (its digest: health.stored_forms); a few dozen such
 histories (steady, rebooting, errors rising, toner low, UPS battery worn)
-are built once and shared out at random. Every school's agent reports its
+are built once and shared out at random (nothing in the evaluation caches
+by a history's content: each device's is read and judged on its own).
+Every school's agent reports its
 scans: 300 scan records per school (three days), so missed polls are
 counted from them, not estimated.
 
 Timed: exactly what `headcount-collector evaluate` runs (district.evaluate),
 twice (the second evaluation 15 minutes later, when the flags raised by the
-first are open): the schools cut into shares, four per worker process (the
-later ones half as large), one process per core (--workers), each share
-reading its devices, agents, scans, console rows and open flags, working out
+first are open): the schools cut into shares, four per worker process
+(each round smaller: 3, 2, 1 and 0.5 parts), one process per core
+(--workers), each share reading its devices, agents, scans, console rows
+and open flags, working out
 its schools' uniformity, judging every device and agent and advancing its
 flags; meanwhile, in this process, each share's flag changes written as it
 comes back, all in one transaction; then the district's uniformity (the
