@@ -149,6 +149,19 @@ def test_polls_folded_into_the_digest_keep_what_polls_folded_into_json_keep(devi
         assert load_health(as_kept) == load_health(as_json), seed
 
 
+def test_a_digest_unpacked_rather_than_read_in_place_reads_the_same(monkeypatch):
+    """A big-endian machine cannot read the little-endian numbers in place: it unpacks them all."""
+    from headcount.collector import health
+
+    histories = [history(random.Random(seed), device_class) for seed, device_class in
+                 enumerate(["switch", "printer", "ups", "access_point"] * 5)]
+    in_place = [load_health(health_digest(stored)) for stored in histories]
+    monkeypatch.setattr(health, "_IN_PLACE", False)
+    unpacked = [load_health(health_digest(stored)) for stored in histories]
+    assert unpacked == in_place == [load_health(stored) for stored in histories]
+    assert all(type(readings.interface_errors.values) is tuple for readings in unpacked if readings.interface_errors)
+
+
 def test_a_digest_of_an_unknown_version_or_cut_short_reads_as_nothing():
     digest = health_digest(history(random.Random(5), "printer"))
     assert load_health(digest) is not None
