@@ -258,13 +258,13 @@ def load_health(stored: str | bytes | None) -> Readings | None:
 # Reading the JSON back is most of an evaluation's health work: parsing a
 # hundred and fifty numbers per device, then checking that each is a whole
 # number in time order, for 100,000 polled devices, every evaluation. So the
-# store keeps beside each history its digest (network_devices.health_digest),
-# written with it: the same samples, checked once when stored, packed as
+# store keeps each history as its digest (network_devices.health_digest;
+# stored_forms): the same samples, checked once when stored, packed as
 # fixed-size integers that load_health reads in place (no parsing, no
-# checking), and the supplies and UPS verdict as a short JSON tail. A history
-# whose samples are not all whole numbers in order and in range (a damaged
-# row, a counter past 63 bits) has no digest and is read from its JSON, as
-# before.
+# checking), and the supplies and UPS verdict as a short JSON tail;
+# fold_health folds the next poll into it. A history whose samples are not
+# all whole numbers in order and in range (a damaged row, a counter past 63
+# bits) has no digest and is kept and read as JSON, as before.
 
 DIGEST_VERSION = 1
 # version, flags (_ONE_BOOT, _STEADY_ERRORS), padding to 16 bytes, uptime samples, error samples; then, little-endian,

@@ -345,6 +345,7 @@ def index_merged_devices_by_site(db) -> None:
     # share's read starts from its own sites' devices instead of walking every device of the district.
     db.execute("CREATE INDEX idx_merged_devices_site ON merged_devices (site)")
 
+
 @migrations(name="0009_device_health_digest")
 def add_health_digest(db) -> None:
     # A device's health history is stored as its digest (health.health_digest), which an evaluation reads

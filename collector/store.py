@@ -1452,6 +1452,7 @@ def _merge_assets(imported: list[tuple], model: str, infrastructure: bool
 
 
 def _asset_values(texts: tuple[str, str, str, str, str]) -> tuple[str, str, date | None, date | None, datetime | None]:
+    """_asset_texts' answer with its dates and sync read (None where there is none)."""
     model, os_version, purchased, aue, synced = texts
     return (model, os_version, date.fromisoformat(purchased) if purchased else None,
             date.fromisoformat(aue) if aue else None, parse_timestamp(synced) if synced else None)
