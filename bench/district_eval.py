@@ -33,9 +33,8 @@ twice (the second evaluation 15 minutes later, when the flags raised by the
 first are open): the schools cut into shares, four per worker process
 (each round smaller: 3, 2, 1 and 0.5 parts), one process per core
 (--workers), each share reading its devices, agents, scans, console rows
-and open flags, working out
-its schools' uniformity, judging every device and agent and advancing its
-flags; meanwhile, in this process, each share's flag changes written as it
+and open flags, working out its schools' uniformity, judging every device
+and agent and advancing its flags; meanwhile, in this process, each share's flag changes written as it
 comes back, all in one transaction; then the district's uniformity (the
 schools' added up) and the dated snapshots, committed. Prints the
 seconds per step (this process's, then each step's seconds over all shares

@@ -143,7 +143,7 @@ def fold_health(stored: str | bytes | None, observed_at: datetime, data: Mapping
 
 # A series is stored as two columns, [[times...], [values...]]: read back, it becomes pairs with one zip in C,
 # where a list of pairs would cost a Python step per sample (a district has 100,000 polled devices).
-def _columns(pairs: list[list[int]]) -> list[list[int]]:
+def _columns(pairs: Sequence[Sequence[int]]) -> list[list[int]]:
     return [[moment for moment, _ in pairs], [value for _, value in pairs]]
 
 
@@ -289,8 +289,8 @@ def health_digest(stored: str | None) -> bytes | None:
     readings = load_health(stored) if stored else None
     if readings is None:
         return None
-    uptime_times, uptimes = [t for t, _ in readings.uptime_samples], [v for _, v in readings.uptime_samples]
-    error_times, errors = [t for t, _ in readings.interface_errors], [v for _, v in readings.interface_errors]
+    uptime_times, uptimes = _columns(readings.uptime_samples)
+    error_times, errors = _columns(readings.interface_errors)
     if not (_whole_up_to(uptime_times, _UINT32_MAX) and _whole_up_to(uptimes, _UINT32_MAX)
             and _whole_up_to(error_times, _UINT32_MAX) and _whole_up_to(errors, _INT64_MAX)
             and uptime_times == sorted(uptime_times) and error_times == sorted(error_times)):
@@ -300,11 +300,7 @@ def health_digest(stored: str | None) -> bytes | None:
     flags = _STEADY_ERRORS if errors == sorted(errors) else 0
     if uptimes and abs((uptime_times[-1] - uptimes[-1]) - (uptime_times[0] - uptimes[0])) <= BOOT_TIME_JITTER_SECONDS:
         flags |= _ONE_BOOT
-    rest: dict[str, Any] = {}
-    if readings.printer_supplies:
-        rest["supplies"] = [list(supply) for supply in readings.printer_supplies]
-    if readings.ups_battery_status or readings.ups_on_battery:
-        rest["ups"] = [readings.ups_battery_status, readings.ups_on_battery]
+    rest = _supplies_and_ups(readings)
     small = uptime_times + uptimes + error_times
     return (_DIGEST_HEADER.pack(DIGEST_VERSION, flags, len(uptimes), len(errors))
             + struct.pack(f"<{len(small)}I{len(errors)}q", *small, *errors) + (orjson.dumps(rest) if rest else b""))
@@ -325,10 +321,14 @@ def _digest_dict(digest: bytes) -> dict[str, Any]:
     readings = _load_digest(digest)
     if readings is None:
         return {}
+    found = {key: _columns(series) for key, series in (("uptime", readings.uptime_samples),
+                                                         ("errors", readings.interface_errors)) if series}
+    return {**found, **_supplies_and_ups(readings)}
+
+
+def _supplies_and_ups(readings: Readings) -> dict[str, Any]:
+    """The health JSON's "supplies" and "ups", as fold_health keeps them, where the readings have them."""
     found: dict[str, Any] = {}
-    for key, series in (("uptime", readings.uptime_samples), ("errors", readings.interface_errors)):
-        if series:
-            found[key] = [[moment for moment, _ in series], [value for _, value in series]]
     if readings.printer_supplies:
         found["supplies"] = [list(supply) for supply in readings.printer_supplies]
     if readings.ups_battery_status or readings.ups_on_battery:
