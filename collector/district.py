@@ -36,7 +36,8 @@ from .flags import (AGENT_KEY_PREFIX, KIND_AUE, MISSING, OFFLINE, ONLINE, PRESEN
 from .quiet import QuietCutoffs
 from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot, format_timestamp, parse_timestamp
 from .standards import INFRASTRUCTURE_CLASSES, Standards
-from .store import FlagRows, ShardReader, Store, StoredFlags, evidence_json as _evidence_json, flag_rows
+from .store import (FlagRows, ShardReader, Store, StoredFlags, TemplatedDevice, evidence_json as _evidence_json,
+                    flag_rows)
 from .uniformity import (DistrictReport, InventoryDevice, RuleResult, SchoolsCounted, ScoreParts, count_schools,
                          district_report, evaluate_counts)
 
@@ -249,6 +250,46 @@ def _refurbish_templates(policy: FlagPolicy, now: datetime) -> dict[tuple, tuple
     return templates
 
 
+def _judge_refurbish(templates: dict[tuple, tuple[RefurbishFlag, ...]], key: tuple, policy: FlagPolicy,
+                     now: datetime) -> tuple[RefurbishFlag, ...]:
+    """The refurbish flags (device id '') of any device without health readings whose refurbish inputs are
+    `key` (flag_inventory's), judged by refurbish_flags and kept in `templates`."""
+    device_class, infrastructure, purchase, first_day, aue, model, version, rule, lifecycle = key
+    # The refurbish rules read the first sighting only for its UTC date (the age rule, without a purchase
+    # date): devices first seen on one day share their judgement, whatever the time of day.
+    first_seen = datetime.fromisoformat(first_day or "1970-01-01").replace(tzinfo=timezone.utc)
+    minimum, end_of_life = rule or (None, False)
+    device = DeviceState("", "", "", device_class, infrastructure, first_seen, first_seen,
+                         purchase_date=purchase, aue_date=aue, model=model or "", firmware=version or "",
+                         minimum_firmware=minimum, firmware_end_of_life=end_of_life, lifecycle_years=lifecycle)
+    found = templates[key] = tuple(refurbish_flags(device, policy, now))
+    return found
+
+
+def templated_flags(templated: Iterable[TemplatedDevice], policy: FlagPolicy, now: datetime,
+                    lifecycles: Mapping[tuple[str, str], float] | None = None
+                    ) -> Iterator[tuple[str, str, tuple[RefurbishFlag, ...]]]:
+    """(site, device id, refurbish flags with device id '') of each templated device (store.split_inventory):
+    the refurbish_flags that flag_inventory gives it, judged once per distinct template and shared with this
+    process's later calls for the same policy and moment (_refurbish_templates)."""
+    templates = _refurbish_templates(policy, now)
+    get_template, get_lifecycle = templates.get, (lifecycles or {}).get
+    for site, device_id, device_class, infrastructure, started, first_day, aue in templated:
+        lifecycle = None if infrastructure or not lifecycles else get_lifecycle((site, device_class))
+        # Keyed by the stored text (cheaper than dates); of another length than flag_inventory's keys.
+        key = (device_class, infrastructure, started, first_day, aue, lifecycle)
+        found = get_template(key)
+        if found is None:
+            # flag_inventory's key for the same device: no model standard, no health readings.
+            full = (device_class, infrastructure, date.fromisoformat(started) if started else None, first_day,
+                    date.fromisoformat(aue) if aue else None, None, None, None, lifecycle)
+            found = templates.get(full)
+            if found is None:
+                found = _judge_refurbish(templates, full, policy, now)
+            templates[key] = found
+        yield site, device_id, found
+
+
 def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], calendar: SchoolCalendar,
                    policy: FlagPolicy, now: datetime, scan_interval: timedelta, *,
                    polls: Mapping[str, Sequence[str]] | None = None, firmware: FirmwareRules | None = None,
@@ -306,16 +347,7 @@ def flag_inventory(rows: Iterable[tuple], agents: Mapping[str, AgentState], cale
         return status
 
     def judge_refurbish(key: tuple) -> tuple[RefurbishFlag, ...]:
-        device_class, infrastructure, purchase, first_day, aue, model, version, rule, lifecycle = key
-        # The refurbish rules read the first sighting only for its UTC date (the age rule, without a purchase
-        # date): devices first seen on one day share their judgement, whatever the time of day.
-        first_seen = datetime.fromisoformat(first_day or "1970-01-01").replace(tzinfo=timezone.utc)
-        minimum, end_of_life = rule or (None, False)
-        device = DeviceState("", "", "", device_class, infrastructure, first_seen, first_seen,
-                             purchase_date=purchase, aue_date=aue, model=model or "", firmware=version or "",
-                             minimum_firmware=minimum, firmware_end_of_life=end_of_life, lifecycle_years=lifecycle)
-        found = refurbish[key] = tuple(refurbish_flags(device, policy, now))
-        return found
+        return _judge_refurbish(refurbish, key, policy, now)
 
     get_site, get_status, get_refurbish, get_rule = sites.get, statuses.get, refurbish.get, firmware.get
     get_lifecycle = (lifecycles or {}).get
@@ -450,10 +482,13 @@ def flag_conditions(rows: list[tuple], agents: Mapping[str, AgentState], matches
                     lifecycles: Mapping[tuple[str, str], float] | None = None,
                     device_sites: Collection[str] | None = None,
                     seen_from: Callable[[str, str, bool], str] | None = None,
+                    templated: Sequence[TemplatedDevice] = (),
                     ) -> tuple[list[Condition], Collection[str], dict[str, str]]:
     """(conditions that hold at `now`, device ids whose presence is unknown, device id -> site).
 
     `device_sites`: every site with devices, when `rows` leave some out (default: the sites of `rows`).
+    `templated`: the templated devices (store.split_inventory), which are not in `rows`: seen since their
+    site's cutoff, so neither offline nor missing, and judged by templated_flags.
 
     A device that management_findings says is off the network gets that
     flag and never a missing (or offline) one; a device with an AUE finding
@@ -489,11 +524,28 @@ def flag_conditions(rows: list[tuple], agents: Mapping[str, AgentState], matches
             if flag.kind == KIND_AUE and device_id in finding_aue:
                 continue
             conditions.append(flag)
+    if templated:
+        silent_sites: dict[str, bool] = {}
+        for site, device_id, templates in templated_flags(templated, policy, now, lifecycles):
+            sites[device_id] = site
+            quiet_agent = silent_sites.get(site)
+            if quiet_agent is None:
+                quiet_agent = silent_sites[site] = agent_is_silent(agents.get(site) or AgentState(site, None),
+                                                                   policy, now)
+                if quiet_agent:
+                    silent.add(site)      # its devices' presence is unknown, as flag_inventory's status says
+            for template in templates:
+                if template.kind == KIND_AUE and device_id in finding_aue:
+                    continue
+                conditions.append(RefurbishFlag(template.kind, device_id, template.reason, template.evidence,
+                                                template.since))
     unknown = _DevicesAt(silent, dict(sites))     # before the findings and agents add keys of their own
     for finding in findings:
         sites.setdefault(finding.device_id, finding.site)
         conditions.append(Condition(finding.kind, finding.device_id, finding.message, finding.evidence))
-    for site in sorted(set(agents) | set(map(itemgetter(SITE), rows) if device_sites is None else device_sites)):
+    if device_sites is None:
+        device_sites = {*map(itemgetter(SITE), rows), *(device[0] for device in templated)}
+    for site in sorted(set(agents) | set(device_sites)):
         condition = agent_flag(agents.get(site) or AgentState(site, None), policy, now)
         sites[AGENT_KEY_PREFIX + site] = site
         if condition is not None:
@@ -554,19 +606,21 @@ def judge_flags(rows: list[tuple], agents: Mapping[str, AgentState], assets: Ite
                 stored: StoredFlags, standards: Standards, policy: FlagPolicy, now: datetime,
                 scan_interval: timedelta, *, clock: _StepClock | None = None,
                 device_sites: Collection[str] | None = None,
-                seen_from: Callable[[str, str, bool], str] | None = None) -> FlagJudgement:
+                seen_from: Callable[[str, str, bool], str] | None = None,
+                templated: Sequence[TemplatedDevice] = ()) -> FlagJudgement:
     """Every device's and agent's conditions at `now` (flag_conditions) advanced against the stored flags
     (flags.advance_flags): the rows to write and what to report. No I/O: the callers read and write.
 
-    `rows` may leave out quiet devices (quiet.py), which have no condition; `device_sites` then names every
-    site with devices, for the agent flags (default: the sites of `rows`)."""
+    `rows` may leave out quiet devices (quiet.py), which have no condition, and templated ones, which are in
+    `templated` (flag_conditions); `device_sites` then names every site with devices, for the agent flags
+    (default: the sites of `rows` and `templated`)."""
     today = now.astimezone(policy.timezone).date() if policy.timezone is not None else now.date()
     matches = _stored_matches(assets)
     conditions, unknown, sites = flag_conditions(rows, agents, matches, network_last_seen if matches else {},
                                                  standards.calendar, policy, now, scan_interval, polls=polls,
                                                  firmware=firmware_rules(standards, today),
                                                  lifecycles=student_lifecycles(standards), device_sites=device_sites,
-                                                 seen_from=seen_from)
+                                                 seen_from=seen_from, templated=templated)
     if clock is not None:
         clock.mark("judge devices and agents")
     advanced = advance_stored(stored, conditions, now, policy, unknown)
@@ -700,8 +754,8 @@ def _evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standard
         cutoffs = QuietCutoffs(agents, polls, student_lifecycles(standards), INFRASTRUCTURE_CLASSES,
                                standards.calendar, policy, now, scan_interval)
         aue_until, synced_since, seen_before = asset_bounds(policy, now)
-        rows, quiet_counts, device_sites, lost = reader.split_inventory(cutoffs, sorted(PRESENCE_KINDS),
-                                                                        (synced_since, seen_before))
+        rows, quiet_counts, device_sites, lost, templated = reader.split_inventory(
+            cutoffs, sorted(PRESENCE_KINDS), (synced_since, seen_before), templated=True)
         clock.mark("count quiet devices, read the rest")
         assets, seen = reader.console_rows(aue_until, synced_since, seen_before, lost)
         clock.mark("read console rows")
@@ -712,7 +766,7 @@ def _evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standard
     schools = count_schools(standards, counts)
     clock.mark("count for uniformity")
     judged = judge_flags(rows, agents, assets, seen, polls, stored, standards, policy, now, scan_interval,
-                         clock=clock, device_sites=device_sites, seen_from=cutoffs.seen_from)
+                         clock=clock, device_sites=device_sites, seen_from=cutoffs.seen_from, templated=templated)
     return ShardResult(schools, len(rows) + sum(quiet_counts.values()), judged, clock.steps)
 
 

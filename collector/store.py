@@ -137,10 +137,17 @@ class StoredFlags:
 class InventorySplit(NamedTuple):
     """What ShardReader.split_inventory reads: see there."""
 
-    rows: list[tuple]                   # inventory tuples of the devices that are not quiet
-    quiet: Counter                      # uniformity counts of the quiet devices
+    rows: list[tuple]                   # inventory tuples of the devices that are neither quiet nor templated
+    quiet: Counter                      # uniformity counts of the quiet and the templated devices
     sites: set[str]                     # every site with devices
     lost_candidates: set[int] | None    # the devices the network may have lost (None: not asked)
+    templated: list[tuple]              # TemplatedDevice fields of the templated devices (when asked)
+
+
+# A templated device (ShardReader.split_inventory) as it is handed on: its site, id (text), class as judged,
+# whether that class is infrastructure, and its start of service and AUE date as stored (ISO text, or None):
+# the purchase date, else the UTC date of its first sighting, and its earliest AUE date.
+TemplatedDevice = tuple[str, str, str, bool, str | None, str | None, str | None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -965,9 +972,9 @@ class _Database:
         return self._inventory_tuples()
 
     def split_inventory(self, cutoffs: Callable[[str, str], tuple[str, str, str]], presence_kinds: Sequence[str],
-                        lost: tuple[str, str] | None = None) -> InventorySplit:
+                        lost: tuple[str, str] | None = None, *, templated: bool = False) -> InventorySplit:
         """(inventory tuples of the devices that are not quiet, uniformity counts of the quiet ones, every
-        site with devices, lost candidates), see quiet.py.
+        site with devices, lost candidates, templated devices), see quiet.py.
 
         `cutoffs(site, stored class)` -> (seen_from, first_from, aue_until). A
         device is quiet when it has no SNMP identity, no host facts and no open
@@ -986,6 +993,14 @@ class _Database:
         (or whose assets sit at this share's sites but not the device): only
         they can be lost, since the network's last sighting of a device is at
         least its primary MAC's. Without, None.
+
+        With `templated`, a device that would be quiet but for its start of
+        service or its AUE date is templated: counted like a quiet one, and
+        handed on as a TemplatedDevice (not as an inventory tuple). Its only
+        flags are the refurbish reasons of its class, lifecycle, start of
+        service and AUE date (age, AUE), which it shares with every other
+        device that has the same: district.flag_conditions judges them once.
+        Most of a district's flagged devices are these. Without, none are.
         """
         # By number, as the devices are read (a device's flags carry its number as text; agents' keys are not).
         held = {int(device_id) for (device_id,) in self.db.conn.execute(
@@ -994,15 +1009,17 @@ class _Database:
         counts: Counter = Counter()
         sites: set[str] = set()
         candidates: set[int] | None = None if lost is None else set()
-        rows = self._inventory_tuples(cutoffs, held, counts, sites, lost, candidates)
-        return InventorySplit(rows, counts, sites, candidates)
+        lane: list[TemplatedDevice] | None = [] if templated else None
+        rows = self._inventory_tuples(cutoffs, held, counts, sites, lost, candidates, lane)
+        return InventorySplit(rows, counts, sites, candidates, lane or [])
 
     def _inventory_tuples(self, cutoffs: Callable[[str, str], tuple[str, str, str]] | None = None,
                           held: Collection[int] = (), quiet: Counter | None = None, sites: set[str] | None = None,
-                          lost: tuple[str, str] | None = None, candidates: set[int] | None = None) -> list[tuple]:
+                          lost: tuple[str, str] | None = None, candidates: set[int] | None = None,
+                          templated: list[TemplatedDevice] | None = None) -> list[tuple]:
         """inventory_tuples; with `cutoffs`, the quiet devices (split_inventory) only counted in `quiet`, and
         the sites with devices added to `sites`; with `lost`, split_inventory's lost candidates added to
-        `candidates`."""
+        `candidates`; with `templated`, the templated devices counted in `quiet` and added to it."""
         conn = self.db.conn
         network: dict[str, dict[str, tuple]] = {}       # mac -> site -> (model, firmware, class)
         for site, mac, model, firmware, cls, readings in conn.execute(
@@ -1080,10 +1097,20 @@ class _Database:
                             if first_seen >= bounds[1]:
                                 bounds[3] += 1
                                 continue
+                            if templated is not None:       # too old to be quiet: an age flag at most
+                                bounds[3] += 1
+                                templated.append((site, str(number), device_class,
+                                                  device_class in infrastructure_classes, None, first_seen[:10], None))
+                                continue
                         elif device_class not in infrastructure_classes:
                             merged = model, os_version, purchased, aue_text, _ = _asset_texts(imported, "", False)
                             if (purchased or first_seen) >= bounds[1] and (not aue_text or aue_text > bounds[2]):
                                 quiet[(site, device_class, model, "", os_version, False)] += 1
+                                continue
+                            if templated is not None:       # an age or AUE flag, and nothing else
+                                quiet[(site, device_class, model, "", os_version, False)] += 1
+                                templated.append((site, str(number), device_class, False, purchased or None,
+                                                  None if purchased else first_seen[:10], aue_text or None))
                                 continue
                 nd_model = firmware = readings = None
             else:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from headcount.collector.district import _COUNT_KEY, SEEN_SINCE_CUTOFF, flag_inventory
+from headcount.collector.district import (_COUNT_KEY, SEEN_SINCE_CUTOFF, _stored_matches, flag_conditions,
+                                          flag_inventory)
 from headcount.collector.flags import (MISSING, OFFLINE, PRESENCE_KINDS, AgentState, DeviceState, Flag,
                                        offline_status, refurbish_flags)
 from headcount.collector.model import format_timestamp, parse_timestamp
@@ -134,6 +135,45 @@ def test_aue_cutoff_is_the_newest_date_the_rule_flags(now, device_class):
         assert bool(refurbish_flags(device, POLICY, now)) == (aue <= cutoff), (cutoff, aue)
 
 
+async def _build_split_store(path: Path, now: datetime, rng: random.Random) -> None:
+    """A real store of 600 devices at three sites (s2 without an agent): sightings young and old, some with
+    an SNMP identity, one with an open missing flag, asset register and console rows."""
+    async with await Store.open(path) as store:
+        merged, devices, network, scans = [], [], [], []
+        for n in range(1, 601):
+            site = f"s{n % 3}"
+            cls = rng.choice(["chromebook", "ipad", "", "switch", "display"])
+            mac = (0x0A0000000000 + n).to_bytes(6, "big").hex(":")
+            first = format_timestamp(now - timedelta(days=rng.randrange(1, 3000)))
+            last = format_timestamp(now - timedelta(minutes=rng.choice([1, 20, 300, 6000, 40000])))
+            if n == 4:      # young and just seen: quiet but for its open flag below
+                cls, first, last = "chromebook", format_timestamp(now - timedelta(days=9)), format_timestamp(now)
+            merged.append((n, site, cls))
+            devices.append((site, mac, f"192.0.2.{n % 250 + 1}", "Vendor", first, last, n, cls))
+            if n % 17 == 0:
+                network.append((site, mac, "192.0.2.1", "Vendor", "Model X", f"SN{n}", "1.0", cls or "switch",
+                                last, None))
+        scans = [(f"{site}-agent", site, format_timestamp(now - SCAN * k), format_timestamp(now - SCAN * k), 1)
+                 for site in ("s0", "s1") for k in range(100)]
+        await store.bulk_load(merged, devices, network, scans)
+        # An open presence flag keeps its device out of the quiet, whatever its sightings say.
+        await store.apply_flags([("s1", Flag("missing", "4", "gone", ("x",), now, None, now))], [], [])
+        # Asset register rows (purchase dates, young and old) and console rows (AUE dates near and far).
+        matches = []
+        for n in range(1, 601, 2):
+            site = f"s{n % 3}"
+            if n % 3:
+                record = AssetRecord(ASSET_REGISTER, n, serial=f"SN{n}", model=rng.choice(["Model A", "Model B"]),
+                                     os_version=rng.choice(["", "120.1"]),
+                                     purchase_date=(now - timedelta(days=rng.randrange(10, 3000))).date())
+            else:
+                record = AssetRecord(GOOGLE_ADMIN_CHROMEOS, n, serial=f"SN{n}", model="Chromebook 3",
+                                     aue_date=(now + timedelta(days=rng.randrange(-300, 900))).date(),
+                                     last_sync=now - timedelta(hours=rng.choice([2, 500])))
+            matches.append(AssetMatch(record, site, str(n), "serial"))
+        await store.import_assets(matches, now)
+
+
 def test_split_inventory_reads_all_but_the_quiet_and_counts_them_as_their_tuples_would(tmp_path):
     """Against the full read of a real store: every device not quiet is read as it is, every quiet one is
     counted under its tuple's uniformity key, and none is both; devices with anything more than sightings are
@@ -142,50 +182,14 @@ def test_split_inventory_reads_all_but_the_quiet_and_counts_them_as_their_tuples
     rng = random.Random(7)
     path = tmp_path / "store.db"
 
-    async def build():
-        async with await Store.open(path) as store:
-            merged, devices, network, scans = [], [], [], []
-            for n in range(1, 601):
-                site = f"s{n % 3}"
-                cls = rng.choice(["chromebook", "ipad", "", "switch", "display"])
-                mac = (0x0A0000000000 + n).to_bytes(6, "big").hex(":")
-                first = format_timestamp(now - timedelta(days=rng.randrange(1, 3000)))
-                last = format_timestamp(now - timedelta(minutes=rng.choice([1, 20, 300, 6000, 40000])))
-                if n == 4:      # young and just seen: quiet but for its open flag below
-                    cls, first, last = "chromebook", format_timestamp(now - timedelta(days=9)), format_timestamp(now)
-                merged.append((n, site, cls))
-                devices.append((site, mac, f"192.0.2.{n % 250 + 1}", "Vendor", first, last, n, cls))
-                if n % 17 == 0:
-                    network.append((site, mac, "192.0.2.1", "Vendor", "Model X", f"SN{n}", "1.0", cls or "switch",
-                                    last, None))
-            scans = [(f"{site}-agent", site, format_timestamp(now - SCAN * k), format_timestamp(now - SCAN * k), 1)
-                     for site in ("s0", "s1") for k in range(100)]
-            await store.bulk_load(merged, devices, network, scans)
-            # An open presence flag keeps its device out of the quiet, whatever its sightings say.
-            await store.apply_flags([("s1", Flag("missing", "4", "gone", ("x",), now, None, now))], [], [])
-            # Asset register rows (purchase dates, young and old) and console rows (AUE dates near and far).
-            matches = []
-            for n in range(1, 601, 2):
-                site = f"s{n % 3}"
-                if n % 3:
-                    record = AssetRecord(ASSET_REGISTER, n, serial=f"SN{n}", model=rng.choice(["Model A", "Model B"]),
-                                         os_version=rng.choice(["", "120.1"]),
-                                         purchase_date=(now - timedelta(days=rng.randrange(10, 3000))).date())
-                else:
-                    record = AssetRecord(GOOGLE_ADMIN_CHROMEOS, n, serial=f"SN{n}", model="Chromebook 3",
-                                         aue_date=(now + timedelta(days=rng.randrange(-300, 900))).date(),
-                                         last_sync=now - timedelta(hours=rng.choice([2, 500])))
-                matches.append(AssetMatch(record, site, str(n), "serial"))
-            await store.import_assets(matches, now)
-
-    asyncio.run(build())
+    asyncio.run(_build_split_store(path, now, rng))
     with ShardReader(path, None) as reader:
         every = reader.inventory_tuples()
         agents = {"s0": AgentState("s0", now), "s1": AgentState("s1", now - timedelta(hours=3))}
         polls = reader.recent_polls()
         cutoffs = QuietCutoffs(agents, polls, {}, frozenset(INFRASTRUCTURE_CLASSES), CALENDAR, POLICY, now, SCAN)
-        rows, counts, sites, lost = reader.split_inventory(cutoffs, sorted(PRESENCE_KINDS))
-    assert lost is None       # not asked for
+        rows, counts, sites, lost, templated = reader.split_inventory(cutoffs, sorted(PRESENCE_KINDS))
+    assert lost is None and templated == []      # not asked for
     read = {row[1] for row in rows}
     assert [row for row in every if row[1] in read] == rows
     quiet = [row for row in every if row[1] not in read]
@@ -218,3 +222,53 @@ def test_split_inventory_reads_all_but_the_quiet_and_counts_them_as_their_tuples
         else:
             assert shortcut == status
     assert skipped > 100 and any(status.state in (OFFLINE, MISSING) for _, status, _ in short)
+
+def test_templated_devices_are_split_off_and_judged_as_their_tuples_would_be(tmp_path):
+    """split_inventory(templated=True) hands on as templated some of the devices it would read, each as its
+    tuple has it, and counts them as their tuples would be counted; flag_conditions gives them the conditions
+    that their tuples get (age and AUE reasons, console AUE findings taking over, silent agents' sites), with
+    lifecycles that differ by school and class."""
+    now = NOWS[0]
+    path = tmp_path / "store.db"
+    asyncio.run(_build_split_store(path, now, random.Random(7)))
+    lifecycles = {("s0", "chromebook"): 3.0, ("s1", "chromebook"): 6.0, ("s0", "ipad"): 2.0, ("s2", "ipad"): 7.5}
+    agents = {"s0": AgentState("s0", now), "s1": AgentState("s1", now - timedelta(hours=3))}     # s2: none
+    kinds = sorted(PRESENCE_KINDS)
+    with ShardReader(path, None) as reader:
+        every = reader.inventory_tuples()
+        polls = reader.recent_polls()
+        cutoffs = QuietCutoffs(agents, polls, lifecycles, frozenset(INFRASTRUCTURE_CLASSES), CALENDAR, POLICY, now,
+                               SCAN)
+        plain = reader.split_inventory(cutoffs, kinds)
+        lane = reader.split_inventory(cutoffs, kinds, templated=True)
+        matches = _stored_matches(reader.stored_assets())
+        network_seen = reader.network_last_seen()
+    templated = {device[1] for device in lane.templated}
+    assert len(templated) == len(lane.templated) > 50
+    # What was read before is now read or templated, never both, in the same order.
+    assert templated <= {row[1] for row in plain.rows}
+    assert [row for row in plain.rows if row[1] not in templated] == lane.rows and len(lane.rows) > 50
+    by_id = {row[1]: row for row in every}
+    assert lane.quiet == plain.quiet + Counter(_COUNT_KEY(by_id[device]) for device in templated)
+    assert lane.sites == plain.sites and lane.lost_candidates == plain.lost_candidates
+    for site, device_id, device_class, infrastructure, started, first_day, aue in lane.templated:
+        row = by_id[device_id]
+        assert (site, device_class, infrastructure) == (row[0], row[3], row[4])
+        assert (started, first_day, aue) == (row[10].isoformat() if row[10] else None,
+                                              None if row[10] else row[8][:10],
+                                              row[11].isoformat() if row[11] else None)
+        # No health readings, no host facts, no firmware, no model to hold to a standard.
+        assert not row[13] and not row[14] and not row[6] and (not row[4] or not row[5])
+
+    def conditions(rows, templated_devices):
+        found, unknown, sites = flag_conditions(rows, agents, matches, network_seen, CALENDAR, POLICY, now, SCAN,
+                                                polls=polls, lifecycles=lifecycles, device_sites=plain.sites,
+                                                seen_from=cutoffs.seen_from, templated=templated_devices)
+        return sorted(found, key=repr), sorted(unknown), sites
+
+    with_lane, read_in_full = conditions(lane.rows, lane.templated), conditions(plain.rows, ())
+    assert with_lane == read_in_full
+    found = Counter(condition.kind for condition in with_lane[0] if condition.device_id in templated)
+    assert found["age"] > 20 and found["aue_passed"] + found["aue_near"] > 5
+    assert any(by_id[device][0] == "s2" for device in with_lane[1] if device in templated)    # presence unknown
+
