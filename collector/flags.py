@@ -777,6 +777,7 @@ def _posix_bounds(window: timedelta, now: datetime) -> tuple[float, float, float
 # entry holds it, so no other object can take its id). One tuple, replaced whole: threads may share it.
 _LAST_SUMS: tuple = (None, None, None)
 _LAST_BOOTS: tuple = (None, None, None)
+_NO_BOOTS: list[float] = []     # handed out read only, as every _boots_after answer
 
 
 def _steady_sums(samples: Sequence, window_start: Any, middle: Any, now: Any) -> tuple[float, float, float, float] | None:
@@ -794,6 +795,8 @@ def _boots_after(samples: Sequence, horizon: float) -> list[float] | None:
     """_boot_times (read only: the list may be handed out twice), answered again without work for the series
     and horizon it was last asked."""
     global _LAST_BOOTS
+    if type(samples) is CheckedSeries and samples.steady:
+        return _NO_BOOTS        # checked when stored: the samples date one boot, so _boot_times gives none
     known, known_horizon, found = _LAST_BOOTS
     if known is samples and known_horizon == horizon:
         return found
