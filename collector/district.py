@@ -803,6 +803,14 @@ def _worker_started() -> None:
     """Nothing: submitted first, so that a worker process starts while this one counts the sites."""
 
 
+def _started_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of `workers` processes, each started (ProcessPoolExecutor starts them as work is submitted)."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context())
+    for _ in range(workers):
+        pool.submit(_worker_started)
+    return pool
+
+
 def share_sites(loads: Mapping[str, int], shares: int | Sequence[float]) -> list[list[str]]:
     """The sites split into lists of devices in proportion to `shares` (a number: that many equal shares),
     largest site first onto the share that is furthest below its part."""
@@ -889,23 +897,31 @@ async def _evaluate(store: Store, standards: Standards, now: datetime, workers: 
     if workers is None:
         # A worker process costs about half a second to start: worth it only for a large district.
         workers = max(1, min(default_workers(), await store.devices_at_most() // DEVICES_PER_WORKER))
-    if workers > 1:
-        pool: Executor = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context())
-        for _ in range(workers):
-            pool.submit(_worker_started)
-    else:
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluate")
+    # This process judges a share of its own on a thread: with worker processes, the smallest, taken while
+    # they start (their fork server takes a core for a few tenths of a second before the first evaluation).
+    local = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaluate")
+    pool: Executor = local
+    # Started on a thread of its own: starting a worker process waits for the fork server to be ready.
+    starting = asyncio.ensure_future(asyncio.to_thread(_started_pool, workers)) if workers > 1 else None
     futures: list[Future] = []
     try:
-        loads = await store.site_loads() if workers > 1 else {}
-        shares = [share for share in share_sites(loads, share_parts(workers)) if share] or [[]]
-        # Sites without devices (only an agent, scans, assets or flags) are in no share: the first takes every
-        # site the others do not. So does a school whose first devices arrive after the sites were counted.
-        others = [site for share in shares[1:] for site in share]
+        try:
+            loads = await store.site_loads() if workers > 1 else {}
+            shares = [share for share in share_sites(loads, share_parts(workers)) if share] or [[]]
+            # Sites without devices (only an agent, scans, assets or flags) are in no share: the first takes
+            # every site the others do not. So does a school whose first devices arrive after the sites were
+            # counted.
+            others = [site for share in shares[1:] for site in share]
+            if len(shares) > 1:
+                futures.append(local.submit(evaluate_shard, store.path, shares[-1], standards, policy, now,
+                                            scan_interval))
+        finally:
+            if starting is not None:
+                pool = await starting
         futures.append(pool.submit(evaluate_shard, store.path, others or None, standards, policy, now,
                                    scan_interval, excluding=True))
         futures += [pool.submit(evaluate_shard, store.path, share, standards, policy, now, scan_interval)
-                    for share in shares[1:]]
+                    for share in shares[1:-1]]
 
         # Iterated on the store's thread, inside its transaction: it waits for each share there.
         parts = flag_parts(future.result().flags.rows for future in as_completed(futures))
@@ -921,6 +937,7 @@ async def _evaluate(store: Store, standards: Standards, now: datetime, workers: 
         broken = any(future.done() and not future.cancelled() and isinstance(future.exception(), BrokenExecutor)
                      for future in futures)
         pool.shutdown(wait=False, cancel_futures=not broken)
+        local.shutdown(wait=False, cancel_futures=True)
     clock.mark("shares (in parallel, flags written as each is done)")
     # Each share has worked out its schools' reports: the district's adds them up.
     report = district_report(standards, [result.schools for result in results], now=now)
