@@ -205,3 +205,22 @@ def test_flags_inserted_many_to_a_statement_are_stored_each_once_in_their_order(
         stored = conn.execute("SELECT site, device_id, kind, reason, evidence, raised_at, last_present_at, cleared_at"
                               " FROM flags ORDER BY id").fetchall()
     assert stored == [(*row, None) for rows in parts for row in rows]
+
+
+def test_flag_rows_handed_between_processes_arrive_as_they_were():
+    """FlagRows travel from a worker process to the writer packed by marshal (FlagRows.__reduce__): every row,
+    its order and its NULLs arrive unchanged, through the pickling that ProcessPoolExecutor does."""
+    import pickle
+    from multiprocessing.reduction import ForkingPickler
+
+    from headcount.collector.store import FlagRows
+
+    shared = "age: purchased 2017-08-01, 9.3 years ago"
+    rows = FlagRows(
+        [("school-0001", str(n), "age", shared, '["purchased 2017-08-01"]', "2026-11-24T10:30:00.000000Z",
+          None if n % 2 else "2026-11-24T10:30:00.000000Z") for n in range(1000)],
+        [("reason é", "[]", None, "s", "7", "kind", "2026-11-20T00:00:00.000000Z")],
+        [])
+    back = pickle.loads(ForkingPickler.dumps(rows))
+    assert back == rows and type(back) is FlagRows
+    assert back.inserts[3][6] is None and back.clears == []
