@@ -25,7 +25,7 @@ import marshal
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from itertools import chain
@@ -118,7 +118,7 @@ class StoredFlags:
     held_rows: dict[tuple[str, str], tuple[str, str, str, str]]   # (kind, device_id) -> (site, reason,
     #                                             evidence JSON, raised_at) of a flag held at the latest evaluation
     recently_cleared: list[tuple[str, Flag]]
-    held: set[tuple[str, str, datetime]]        # (kind, device_id, raised_at) of every open flag held at the
+    held: Collection[tuple[str, str, datetime]]  # (kind, device_id, raised_at) of every open flag held at the
     #                                             latest evaluation (a key open twice has two rows: never expected)
     latest_evaluation: datetime | None
 
@@ -133,6 +133,30 @@ class StoredFlags:
         """Every open flag as (site, Flag), oldest raise first."""
         found = [*self.open, *(self.held_flag(key) for key in self.held_rows)]
         return sorted(found, key=lambda item: item[1].raised_at)
+
+
+class _HeldFlags(Collection):
+    """StoredFlags.held without a set of every held row: the held_rows entries (their raise as stored text),
+    and the held rows of keys open twice, which are not among them. A district has hundreds of thousands of
+    held flags, and an evaluation asks this of the few that changed."""
+
+    def __init__(self, held_rows: dict[tuple[str, str], tuple[str, str, str, str]],
+                 repeated: set[tuple[str, str, datetime]]):
+        self._rows, self._repeated = held_rows, repeated
+
+    def __contains__(self, item: object) -> bool:
+        if item in self._repeated:
+            return True
+        kind, device_id, raised_at = item      # type: ignore[misc]
+        row = self._rows.get((kind, device_id))
+        return row is not None and parse_timestamp(row[3]) == raised_at
+
+    def __iter__(self) -> Iterator[tuple[str, str, datetime]]:
+        yield from ((kind, device_id, parse_timestamp(row[3])) for (kind, device_id), row in self._rows.items())
+        yield from self._repeated
+
+    def __len__(self) -> int:
+        return len(self._rows) + len(self._repeated)
 
 
 class InventorySplit(NamedTuple):
@@ -1245,10 +1269,10 @@ class _Database:
             return site, Flag(kind, device_id, reason, _tuple_from_json(evidence), when(raised),
                               when(cleared) if cleared else None, when(present) if present else None)
 
-        held: set[tuple[str, str, datetime]] = set()
         held_rows: dict[tuple[str, str], tuple[str, str, str, str]] = {}
         others: list[tuple[str, Flag]] = []
         repeated: set[tuple[str, str]] = set()
+        held_repeated: set[tuple[str, str, datetime]] = set()     # the held rows of keys open twice
         # A key open twice (never expected) takes the full lifecycle, which repairs it. Read in the index's own
         # order, which costs nothing: the held rows need no order, and the rest are sorted below (sorting every
         # open flag by its raise would cost a temporary B-tree of them all).
@@ -1256,22 +1280,24 @@ class _Database:
                 "SELECT site, device_id, kind, reason, evidence, raised_at, last_present_at FROM flags"
                 f" WHERE cleared_at IS NULL{self._in_shard('site')} ORDER BY cleared_at, site, id"):
             key = (kind, device_id)
-            if present is None:
-                held.add((kind, device_id, when(raised)))
             if present is None and key not in held_rows and key not in repeated:
                 held_rows[key] = (site, reason, evidence, raised)
                 continue
             if key in held_rows:
                 first_site, first_reason, first_evidence, first_raised = held_rows.pop(key)
+                held_repeated.add((kind, device_id, when(first_raised)))
                 others.append(flag(first_site, device_id, kind, first_reason, first_evidence, first_raised, None,
                                    latest or first_raised))
+            if present is None:
+                held_repeated.add((kind, device_id, when(raised)))
             repeated.add(key)
             others.append(flag(site, device_id, kind, reason, evidence, raised, None, present or latest or raised))
         others.sort(key=lambda item: item[1].raised_at)      # oldest raise first, as the docstring says
         cleared_rows = [flag(*row) for row in conn.execute(
             "SELECT site, device_id, kind, reason, evidence, raised_at, cleared_at, last_present_at FROM flags"
             f" WHERE cleared_at >= ?{self._in_shard('site')} ORDER BY raised_at, id", (cleared_since,))]
-        return StoredFlags(others, held_rows, cleared_rows, held, when(latest) if latest else None)
+        return StoredFlags(others, held_rows, cleared_rows, _HeldFlags(held_rows, held_repeated),
+                           when(latest) if latest else None)
 
     def apply_flags(self, raised: Sequence[tuple[str, Flag]], still_open: Sequence[tuple[str, Flag]],
                     cleared: Sequence[tuple[str, Flag]], evaluated_at: str | None) -> None:
