@@ -37,7 +37,7 @@ from .quiet import QuietCutoffs
 from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot, format_timestamp, parse_timestamp
 from .standards import INFRASTRUCTURE_CLASSES, Standards
 from .store import (FlagRows, ShardReader, Store, StoredFlags, TemplatedDevice, evidence_json as _evidence_json,
-                    flag_rows)
+                    flag_rows, snapshot_rows)
 from .uniformity import (DistrictReport, InventoryDevice, RuleResult, SchoolsCounted, ScoreParts, count_schools,
                          district_report, evaluate_counts)
 
@@ -904,6 +904,7 @@ async def _evaluate(store: Store, standards: Standards, now: datetime, workers: 
     # Started on a thread of its own: starting a worker process waits for the fork server to be ready.
     starting = asyncio.ensure_future(asyncio.to_thread(_started_pool, workers)) if workers > 1 else None
     futures: list[Future] = []
+    snapshots_ready: Future = Future()
     try:
         try:
             loads = await store.site_loads() if workers > 1 else {}
@@ -923,12 +924,14 @@ async def _evaluate(store: Store, standards: Standards, now: datetime, workers: 
         futures += [pool.submit(evaluate_shard, store.path, share, standards, policy, now, scan_interval)
                     for share in shares[1:-1]]
 
-        # Iterated on the store's thread, inside its transaction: it waits for each share there.
+        # Iterated on the store's thread, inside its transaction: it waits for each share there, and then for
+        # the snapshots' rows, which are written in the same transaction.
         parts = flag_parts(future.result().flags.rows for future in as_completed(futures))
-        writing = asyncio.ensure_future(store.write_flag_parts(parts, now))
+        writing = asyncio.ensure_future(store.write_flag_parts(parts, now, snapshots_ready if save else None))
         try:
             results: list[ShardResult] = [await asyncio.wrap_future(future) for future in futures]
         except BaseException:
+            snapshots_ready.cancel()        # if every share came back, the writing waits for the snapshots
             await asyncio.gather(writing, return_exceptions=True)     # it fails too, and writes nothing
             raise
     finally:
@@ -939,16 +942,20 @@ async def _evaluate(store: Store, standards: Standards, now: datetime, workers: 
         pool.shutdown(wait=False, cancel_futures=not broken)
         local.shutdown(wait=False, cancel_futures=True)
     clock.mark("shares (in parallel, flags written as each is done)")
-    # Each share has worked out its schools' reports: the district's adds them up.
-    report = district_report(standards, [result.schools for result in results], now=now)
-    # Shaped while the store's thread still writes flags (the last shares' rows, the commit).
-    snapshots = snapshots_of(report) if save else []
+    try:
+        # Each share has worked out its schools' reports: the district's adds them up.
+        report = district_report(standards, [result.schools for result in results], now=now)
+        # Shaped while the store's thread still writes flags (the last shares' rows), which then writes these
+        # rows in the same transaction: one commit for the whole evaluation.
+        if save:
+            snapshots_ready.set_result(snapshot_rows(snapshots_of(report)))
+    except BaseException:
+        snapshots_ready.cancel()            # the flags' transaction, waiting for them, is rolled back
+        await asyncio.gather(writing, return_exceptions=True)
+        raise
     clock.mark("uniformity")
     await writing
-    clock.mark("write flags (what is left after the shares)")
-    if save:
-        await store.save_snapshots(snapshots)
-    clock.mark("write snapshots")
+    clock.mark("write flags and snapshots (what is left after the shares)")
     if steps is not None:
         steps.update(clock.steps)
         for number, result in enumerate(results):

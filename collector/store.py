@@ -26,7 +26,7 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from itertools import chain
 from operator import itemgetter
@@ -1228,15 +1228,7 @@ class _Database:
 
     def save_snapshots(self, snapshots: Sequence[UniformitySnapshot]) -> list[int]:
         with self.db.atomic():
-            ids = []
-            for s in snapshots:
-                cursor = self.db.conn.execute(
-                    "INSERT INTO uniformity_snapshots (taken_at, scope, school_id, score, parts, rules, strengths,"
-                    " needs) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (format_timestamp(s.taken_at), s.scope, s.school_id, s.score, _json(s.parts), _json(s.rules),
-                     _json(s.strengths), _json(s.needs)))
-                ids.append(cursor.lastrowid)
-        return ids
+            return [self.db.conn.execute(_INSERT_SNAPSHOT, row).lastrowid for row in snapshot_rows(snapshots)]
 
     def list_snapshots(self, scope: str | None, school_id: str | None, limit: int) -> list[UniformitySnapshot]:
         """Newest first."""
@@ -1309,10 +1301,12 @@ class _Database:
         `evaluated_at`, record the evaluation (flag_evaluations)."""
         self.write_flag_parts((rows,), evaluated_at)
 
-    def write_flag_parts(self, parts: Iterable[FlagRows], evaluated_at: str | None) -> None:
+    def write_flag_parts(self, parts: Iterable[FlagRows], evaluated_at: str | None,
+                         snapshots: Future | None = None) -> None:
         """write_flag_rows for rows that come in parts, of disjoint sites, in one transaction. Iterating
-        `parts` may wait for the next part: the first is written while the rest are still worked out. If it
-        raises, nothing is written."""
+        `parts` may wait for the next part: the first is written while the rest are still worked out. With
+        `snapshots` (a future of snapshot_rows), those rows too, in the same transaction, once it has them. If
+        either raises (or the future is cancelled), nothing is written."""
         with self.db.atomic():
             conn = self.db.conn
             for rows in parts:
@@ -1326,6 +1320,8 @@ class _Database:
             if evaluated_at is not None:
                 conn.execute("INSERT INTO flag_evaluations (evaluated_at, open_flags) VALUES (?,"
                              " (SELECT count(*) FROM flags WHERE cleared_at IS NULL))", (evaluated_at,))
+            if snapshots is not None:
+                conn.executemany(_INSERT_SNAPSHOT, snapshots.result())
 
     def site_loads(self) -> dict[str, int]:
         """Every site with merged devices -> how many (an evaluation shares the sites out by them)."""
@@ -1571,6 +1567,23 @@ _FLAG_VALUES = "(?, ?, ?, ?, ?, ?, NULL, ?)"
 FLAGS_PER_INSERT = 100
 
 
+_INSERT_SNAPSHOT = ("INSERT INTO uniformity_snapshots (taken_at, scope, school_id, score, parts, rules, strengths,"
+                    " needs) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _check_scopes(snapshots: Iterable[UniformitySnapshot]) -> None:
+    for snapshot in snapshots:
+        if snapshot.scope not in ("district", "school"):
+            raise StoreError(f"snapshot scope must be 'district' or 'school', not {snapshot.scope!r}")
+
+
+def snapshot_rows(snapshots: Sequence[UniformitySnapshot]) -> list[tuple]:
+    """Snapshots as the uniformity_snapshots rows that store them (JSON encoded: shaped on any thread)."""
+    _check_scopes(snapshots)
+    return [(format_timestamp(s.taken_at), s.scope, s.school_id, s.score, _json(s.parts), _json(s.rules),
+             _json(s.strengths), _json(s.needs)) for s in snapshots]
+
+
 def _insert_flags(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
     """Insert flag_rows' inserts, in their order, FLAGS_PER_INSERT to a statement."""
     whole = len(rows) - len(rows) % FLAGS_PER_INSERT
@@ -1762,9 +1775,7 @@ class Store:
 
     async def save_snapshots(self, snapshots: Sequence[UniformitySnapshot]) -> list[int]:
         """Store one evaluation's snapshots (district and schools) in one transaction; returns their ids."""
-        for snapshot in snapshots:
-            if snapshot.scope not in ("district", "school"):
-                raise StoreError(f"snapshot scope must be 'district' or 'school', not {snapshot.scope!r}")
+        _check_scopes(snapshots)
         return await self._run(self._database.save_snapshots, tuple(snapshots))
 
     async def list_snapshots(self, *, scope: str | None = None, school_id: str | None = None,
@@ -1786,11 +1797,13 @@ class Store:
         await self._run(self._database.apply_flags, tuple(raised), tuple(still_open), tuple(cleared),
                         format_timestamp(evaluated_at) if evaluated_at is not None else None)
 
-    async def write_flag_parts(self, parts: Iterable[FlagRows], evaluated_at: datetime) -> None:
+    async def write_flag_parts(self, parts: Iterable[FlagRows], evaluated_at: datetime,
+                               snapshots: Future | None = None) -> None:
         """Store flag changes already shaped as rows (flag_rows) that come in parts (of disjoint sites), in one
-        transaction, recording the evaluation at `evaluated_at`; iterating `parts` may block until the next part
-        is ready (on the store's thread): see _Database.write_flag_parts."""
-        await self._run(self._database.write_flag_parts, parts, format_timestamp(evaluated_at))
+        transaction, recording the evaluation at `evaluated_at`, and with them the rows of `snapshots` (a
+        concurrent future of snapshot_rows) when given; iterating `parts` and waiting for `snapshots` may block
+        (on the store's thread): see _Database.write_flag_parts."""
+        await self._run(self._database.write_flag_parts, parts, format_timestamp(evaluated_at), snapshots)
 
     async def site_loads(self) -> dict[str, int]:
         return await self._run(self._database.site_loads)

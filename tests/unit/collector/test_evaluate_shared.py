@@ -175,6 +175,37 @@ def test_a_failed_share_writes_nothing_and_the_store_stays_usable(tmp_path):
     assert run.raised > 0 and len(after["flags"]) == run.raised and len(after["evaluations"]) == 1
 
 
+def test_the_snapshots_are_committed_with_the_flags_or_neither_is(tmp_path, monkeypatch):
+    """evaluate writes the snapshots in the flags' transaction, once the shares are all in: when the
+    district's report then fails, the transaction waiting for the snapshots is rolled back (no flag, no
+    evaluation record, no snapshot) rather than left waiting; when it works, all of them are there."""
+    import headcount.collector.district as district_module
+
+    bench = bench_module()
+    standards = bench.district(4)
+    path = tmp_path / "store.db"
+    asyncio.run(bench.build(path, standards, 60))
+    real_report = district_module.district_report
+
+    def failing_report(*args, **kwargs):
+        raise RuntimeError("the report could not be worked out")
+
+    async def run():
+        async with await Store.open(path, retention_days=0) as store:
+            monkeypatch.setattr(district_module, "district_report", failing_report)
+            with pytest.raises(RuntimeError, match="could not be worked out"):
+                await asyncio.wait_for(evaluate(store, standards, bench.NOW, workers=2), timeout=120)
+            empty = stored(path)
+            monkeypatch.setattr(district_module, "district_report", real_report)
+            return empty, await evaluate(store, standards, bench.NOW, workers=2)
+
+    empty, (report, run) = asyncio.run(run())
+    assert empty["flags"] == empty["evaluations"] == empty["snapshots"] == []
+    after = stored(path)
+    assert run.raised > 0 and len(after["flags"]) == run.raised and len(after["evaluations"]) == 1
+    assert len(after["snapshots"]) == 1 + len(report.schools)
+
+
 def test_flag_parts_are_one_transaction(tmp_path):
     row = ("lincoln-elementary", "7", "age", "old", '["x"]', "2026-11-24T10:30:00.000000Z", None)
 
