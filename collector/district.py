@@ -38,8 +38,8 @@ from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot, format_
 from .standards import INFRASTRUCTURE_CLASSES, Standards
 from .store import (FlagRows, ShardReader, Store, StoredFlags, TemplatedDevice, evidence_json as _evidence_json,
                     flag_rows, snapshot_rows)
-from .uniformity import (DistrictReport, InventoryDevice, RuleResult, SchoolsCounted, ScoreParts, count_schools,
-                         district_report, evaluate_counts)
+from .uniformity import (DistrictReport, InventoryDevice, RuleResult, SchoolReport, SchoolsCounted, ScoreParts,
+                         count_schools, district_report, evaluate_counts)
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,23 @@ def snapshots_of(report: DistrictReport) -> list[UniformitySnapshot]:
     """The district's snapshot first, then one per school, all dated report.taken_at."""
     found = [UniformitySnapshot(report.taken_at, "district", "", report.score.value, _parts(report.score.parts),
                                 _rules(report.rules), list(report.strengths), list(report.needs))]
-    found += [UniformitySnapshot(report.taken_at, "school", school.school_id, school.score.value,
-                                 _parts(school.score.parts), _rules(school.rules), list(school.strengths),
-                                 list(school.needs))
-              for school in report.schools]
+    found += [_school_snapshot(report.taken_at, school) for school in report.schools]
     return found
+
+
+def _school_snapshot(taken_at: datetime, school: SchoolReport) -> UniformitySnapshot:
+    return UniformitySnapshot(taken_at, "school", school.school_id, school.score.value, _parts(school.score.parts),
+                              _rules(school.rules), list(school.strengths), list(school.needs))
+
+
+def snapshot_rows_of(report: DistrictReport, prepared: Mapping[str, tuple]) -> list[tuple]:
+    """snapshot_rows(snapshots_of(report)), taking each school's row from `prepared` (school id -> row, as
+    the shares shape them for their schools) where it is."""
+    rows = snapshot_rows(snapshots_of(dataclasses.replace(report, schools=())))
+    for school in report.schools:
+        row = prepared.get(school.school_id)
+        rows.append(row if row is not None else snapshot_rows([_school_snapshot(report.taken_at, school)])[0])
+    return rows
 
 
 async def evaluate_district(store: Store, standards: Standards, now: datetime,
@@ -724,6 +736,7 @@ class ShardResult:
     devices: int
     flags: FlagJudgement
     steps: dict[str, float]         # seconds per step (_StepClock)
+    snapshot_rows: dict[str, tuple]     # school id -> its snapshot's row (store.snapshot_rows), dated `now`
 
 
 def evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standards, policy: FlagPolicy,
@@ -764,10 +777,13 @@ def _evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standard
     counts = Counter(map(_COUNT_KEY, rows))
     counts.update(quiet_counts)
     schools = count_schools(standards, counts)
+    # The share's schools' snapshot rows are shaped here, beside the other shares, not after the last of them.
+    school_rows = {school_id: row for school_id, row in zip(schools.schools, snapshot_rows(
+        [_school_snapshot(now, school) for school in schools.schools.values()]))}
     clock.mark("count for uniformity")
     judged = judge_flags(rows, agents, assets, seen, polls, stored, standards, policy, now, scan_interval,
                          clock=clock, device_sites=device_sites, seen_from=cutoffs.seen_from, templated=templated)
-    return ShardResult(schools, len(rows) + sum(quiet_counts.values()), judged, clock.steps)
+    return ShardResult(schools, len(rows) + sum(quiet_counts.values()), judged, clock.steps, school_rows)
 
 
 class _StepClock:
@@ -836,8 +852,9 @@ MAX_WORKERS = 8
 DEVICES_PER_WORKER = 50_000      # a district this large or more keeps a worker busy for seconds
 # The relative sizes of each worker process's shares, in the order taken: more, smaller shares keep the
 # processes busy to the end (the last share done is all that is left to write after the judging); each share
-# costs a few reads of its own. With two processes the last two are a 26th of the district each.
-ROUND_PARTS = (3.0, 2.0, 1.0, 0.5)
+# costs a few reads of its own. With two processes the last two are a 54th of the district each, and this
+# process judges one of the two before them (a 27th) while the workers start.
+ROUND_PARTS = (3.0, 2.0, 1.0, 0.5, 0.25)
 SHARES_PER_WORKER = len(ROUND_PARTS)
 # A share's flag changes are written as soon as it is done when they are this many or more (a first
 # evaluation: thousands per share, over ten thousand in the smallest), else with the last share's: see evaluate.
@@ -872,16 +889,18 @@ async def evaluate(store: Store, standards: Standards, now: datetime, *, workers
 
     With one, this process judges the district on a thread of its own. With
     more, the sites are cut into SHARES_PER_WORKER shares per worker process,
-    which take them one after another, and this process writes each share's
-    flag changes as it comes back, when they are many (WRITTEN_AT_ONCE): the
-    writing, which a first evaluation of a large district has hundreds of
-    thousands of rows of, is done beside the judging rather than after it.
+    which take them one after another (this process judges one of them on a
+    thread while the worker processes start), and this process writes each
+    share's flag changes as it comes back, when they are many
+    (WRITTEN_AT_ONCE): the writing, which a first evaluation of a large
+    district has hundreds of thousands of rows of, is done beside the judging
+    rather than after it. The dated snapshots follow the last share's flags.
     All of it is one transaction, so a share that fails leaves the stored
-    flags as they were.
+    flags and snapshots as they were.
 
     `steps`, when given, receives the seconds spent per step, this process's and each share's.
 
-    Its commits do not wait for the WAL's checkpoint, which follows on the
+    Its commit does not wait for the WAL's checkpoint, which follows on the
     store's thread (Store.checkpoint_afterwards): the results are durable
     at the commit.
     """
@@ -913,8 +932,11 @@ async def _evaluate(store: Store, standards: Standards, now: datetime, workers: 
             # every site the others do not. So does a school whose first devices arrive after the sites were
             # counted.
             others = [site for share in shares[1:] for site in share]
-            if len(shares) > 1:
-                futures.append(local.submit(evaluate_shard, store.path, shares[-1], standards, policy, now,
+            # This process's share: one of the round before the last (the smallest would leave it idle before
+            # the workers have started).
+            mine = max(1, len(shares) - workers - 1) if len(shares) > 1 else None
+            if mine is not None:
+                futures.append(local.submit(evaluate_shard, store.path, shares[mine], standards, policy, now,
                                             scan_interval))
         finally:
             if starting is not None:
@@ -922,7 +944,7 @@ async def _evaluate(store: Store, standards: Standards, now: datetime, workers: 
         futures.append(pool.submit(evaluate_shard, store.path, others or None, standards, policy, now,
                                    scan_interval, excluding=True))
         futures += [pool.submit(evaluate_shard, store.path, share, standards, policy, now, scan_interval)
-                    for share in shares[1:-1]]
+                    for number, share in enumerate(shares) if number not in (0, mine)]
 
         # Iterated on the store's thread, inside its transaction: it waits for each share there, and then for
         # the snapshots' rows, which are written in the same transaction.
@@ -948,7 +970,8 @@ async def _evaluate(store: Store, standards: Standards, now: datetime, workers: 
         # Shaped while the store's thread still writes flags (the last shares' rows), which then writes these
         # rows in the same transaction: one commit for the whole evaluation.
         if save:
-            snapshots_ready.set_result(snapshot_rows(snapshots_of(report)))
+            prepared = {school: row for result in results for school, row in result.snapshot_rows.items()}
+            snapshots_ready.set_result(snapshot_rows_of(report, prepared))
     except BaseException:
         snapshots_ready.cancel()            # the flags' transaction, waiting for them, is rolled back
         await asyncio.gather(writing, return_exceptions=True)

@@ -114,11 +114,11 @@ def test_sites_are_shared_by_their_devices():
 
 def test_the_later_shares_are_smaller():
     """evaluate's shares for two processes: each round's two shares smaller than the round before's."""
-    assert share_parts(2) == [3.0, 3.0, 2.0, 2.0, 1.0, 1.0, 0.5, 0.5]
-    loads = {f"school-{n:03d}": 100 for n in range(130)}
+    assert share_parts(2) == [3.0, 3.0, 2.0, 2.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    loads = {f"school-{n:03d}": 100 for n in range(270)}
     shares = share_sites(loads, share_parts(2))
     assert sorted(site for share in shares for site in share) == sorted(loads)
-    assert [len(share) for share in shares] == [30, 30, 20, 20, 10, 10, 5, 5]
+    assert [len(share) for share in shares] == [60, 60, 40, 40, 20, 20, 10, 10, 5, 5]
 
 
 def test_a_school_counted_after_the_shares_were_made_is_still_evaluated(tmp_path, monkeypatch):
