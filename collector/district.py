@@ -447,6 +447,19 @@ def _shown_order(item: tuple[str, Flag]) -> tuple:
     return (site, 0, int(device), flag.kind) if device.isdigit() else (site, 1, device, flag.kind)
 
 
+def _first_raised(inserts: Sequence[tuple]) -> list[tuple[str, Flag]]:
+    """_first_shown of the flags that flag_rows' `inserts` store (in their order, by site first): only the rows
+    of the sites of the first FIRST_RAISED_SHOWN rows can hold them, and only those become flags again."""
+    if len(inserts) > FIRST_RAISED_SHOWN:
+        last_site, end = inserts[FIRST_RAISED_SHOWN - 1][0], FIRST_RAISED_SHOWN
+        while end < len(inserts) and inserts[end][0] <= last_site:
+            end += 1
+        inserts = inserts[:end]
+    return _first_shown([(site, Flag(kind, device_id, reason, tuple(json.loads(evidence)), parse_timestamp(raised),
+                                     None, parse_timestamp(present or raised)))
+                         for site, device_id, kind, reason, evidence, raised, present in inserts])
+
+
 def _first_shown(raised: list[tuple[str, Flag]]) -> list[tuple[str, Flag]]:
     """The FIRST_RAISED_SHOWN first of (site, flag) in _shown_order, which sorts by site first: only the
     sites of the first few by site alone can hold them (a first evaluation raises hundreds of thousands)."""
@@ -644,13 +657,13 @@ def judge_flags(rows: list[tuple], agents: Mapping[str, AgentState], assets: Ite
     def with_site(flags: list[Flag]) -> list[tuple[str, Flag]]:
         return [(sites.get(flag.device_id, ""), flag) for flag in flags]
 
-    raised_with_site = with_site(advanced.raised)
     changed = changed_flags([flag for _, flag in advanced.before], advanced.still_open, stored.held, now)
-    judged = FlagJudgement(advanced.unchanged + Counter(map(_KIND, chain(advanced.still_open, advanced.raised))),
-                           len(advanced.raised), len(advanced.cleared),
-                           _first_shown(raised_with_site),
-                           flag_rows(raised_with_site, with_site(changed), with_site(advanced.cleared),
-                                     format_timestamp(now)))
+    rows = flag_rows(with_site(advanced.judged_raised), with_site(changed), with_site(advanced.cleared),
+                     format_timestamp(now), advanced.raised_now, sites)
+    judged = FlagJudgement(advanced.unchanged + Counter(map(_KIND, chain(advanced.still_open, advanced.judged_raised,
+                                                                         advanced.raised_now))),
+                           len(advanced.judged_raised) + len(advanced.raised_now), len(advanced.cleared),
+                           _first_raised(rows.inserts), rows)
     if clock is not None:
         clock.mark("rows to write")
     return judged
@@ -659,10 +672,19 @@ def judge_flags(rows: list[tuple], agents: Mapping[str, AgentState], assets: Ite
 @dataclass(frozen=True)
 class Advanced:
     still_open: list[Flag]                 # open before and after, as advance_flags gives them
-    raised: list[Flag]
+    judged_raised: list[Flag]              # raised by advance_flags
+    raised_now: list[Condition]            # raised at `now` as advance_flags would, no Flag built (a first
+    #                                        evaluation raises hundreds of thousands): see flag_rows
     cleared: list[Flag]
     unchanged: Counter                     # by kind: open flags that held before and hold now, word for word
     before: list[tuple[str, Flag]]         # (site, flag): the open flags that went through advance_flags
+    now: datetime
+
+    @property
+    def raised(self) -> list[Flag]:
+        """Every flag raised, as advance_flags gives them."""
+        return self.judged_raised + [Flag(condition.kind, condition.device_id, condition.reason, condition.evidence,
+                                          self.now, None, self.now) for condition in self.raised_now]
 
 
 def advance_stored(stored: StoredFlags, conditions: Iterable[Condition], now: datetime, policy: FlagPolicy,
@@ -686,7 +708,7 @@ def advance_stored(stored: StoredFlags, conditions: Iterable[Condition], now: da
     decided: dict[tuple[str, str], int] = {}
     unchanged: Counter = Counter()
     rest: list[Condition] = []
-    raised_now: list[Flag] = []
+    raised_now: list[Condition] = []
     for condition in conditions:
         key = (condition.kind, condition.device_id)
         earlier = decided.get(key)
@@ -700,10 +722,7 @@ def advance_stored(stored: StoredFlags, conditions: Iterable[Condition], now: da
             unchanged[condition.kind] += 1
         elif row is None and key not in theirs:
             decided[key] = _RAISED
-            # Flag's fields by position (kind, device, reason, evidence, raised, cleared, last present): a first
-            # evaluation raises hundreds of thousands, and keywords cost more.
-            raised_now.append(Flag(condition.kind, condition.device_id, condition.reason, condition.evidence,
-                                   now, None, now))
+            raised_now.append(condition)
         else:
             decided[key] = _JUDGED
             rest.append(condition)
@@ -712,7 +731,7 @@ def advance_stored(stored: StoredFlags, conditions: Iterable[Condition], now: da
     still_open, raised, cleared = advance_flags([flag for _, flag in before], rest, now, policy,
                                                 recently_cleared=[flag for _, flag in stored.recently_cleared],
                                                 unknown_devices=unknown)
-    return Advanced(still_open, raised + raised_now, cleared, unchanged, before)
+    return Advanced(still_open, raised, raised_now, cleared, unchanged, before, now)
 
 
 _KEPT, _RAISED, _JUDGED = 1, 2, 3

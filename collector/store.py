@@ -25,7 +25,7 @@ import marshal
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from itertools import chain
@@ -37,7 +37,7 @@ import sqlite_utils
 
 from . import health, identity
 from .errors import InvalidMacError, StoreClosedError, StoreError
-from .flags import Flag
+from .flags import Condition, Flag
 from .migrations import applied_migrations, apply_migrations
 from .standards import INFRASTRUCTURE_CLASSES
 from .model import (AgentIdentity, AgentStatus, AssetImportOutcome, Device, DeviceDetail, DeviceSighting,
@@ -204,8 +204,13 @@ _SOURCE_FORMAT = itemgetter(1)      # of an asset row as _inventory_tuples reads
 
 
 def flag_rows(raised: Sequence[tuple[str, Flag]], still_open: Sequence[tuple[str, Flag]],
-              cleared: Sequence[tuple[str, Flag]], evaluated_at: str | None) -> FlagRows:
+              cleared: Sequence[tuple[str, Flag]], evaluated_at: str | None,
+              raised_now: Iterable[Condition] = (), site_of: Mapping[str, str] | None = None) -> FlagRows:
     """The rows that store (site, flag) changes: raised flags inserted, `still_open` refreshed, cleared closed.
+
+    `raised_now` are conditions raised at the evaluation (`evaluated_at`, which they need), as the flags
+    advance_flags would raise for them, without the flags built: their site is site_of[device id] ('' when
+    absent). A first evaluation raises hundreds of thousands.
 
     With `evaluated_at` (an evaluation at that time), a flag present then is
     stored with last_present_at NULL, "held at the latest evaluation" (see
@@ -229,6 +234,13 @@ def flag_rows(raised: Sequence[tuple[str, Flag]], still_open: Sequence[tuple[str
             raised_text, present_text = format_timestamp(raised_at), present(f)
         inserts.append((site, f.device_id, f.kind, f.reason, _json_list(tuple(f.evidence)), raised_text,
                         present_text))
+    if raised_now:
+        if evaluated_at is None:
+            raise ValueError("flags raised at an evaluation need its time")
+        site_at = (site_of or {}).get
+        # Present at the evaluation that raised them: last_present_at NULL, "held at the latest evaluation".
+        inserts += [(site_at(c.device_id, ""), c.device_id, c.kind, c.reason, _json_list(tuple(c.evidence)),
+                     evaluated_at, None) for c in raised_now]
     return FlagRows(
         sorted(inserts, key=_INSERT_ORDER),
         sorted([(f.reason, _json_list(tuple(f.evidence)), present(f), site, f.device_id, f.kind,

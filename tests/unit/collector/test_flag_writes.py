@@ -224,3 +224,24 @@ def test_flag_rows_handed_between_processes_arrive_as_they_were():
     back = pickle.loads(ForkingPickler.dumps(rows))
     assert back == rows and type(back) is FlagRows
     assert back.inserts[3][6] is None and back.clears == []
+
+
+def test_conditions_raised_now_are_stored_and_shown_as_the_flags_raised_for_them():
+    """A first evaluation raises most flags without building them (Advanced.raised_now): flag_rows stores
+    them as it stores the flags advance_flags would raise, and the first shown, worked out from the stored
+    rows (_first_raised), are those _first_shown picks from the flags."""
+    from headcount.collector.district import FIRST_RAISED_SHOWN, _first_raised, _first_shown
+    from headcount.collector.flags import Flag
+    from headcount.collector.store import flag_rows
+    rng = random.Random(11)
+    evaluated_at = format_timestamp(T0)
+    for size in (0, 3, FIRST_RAISED_SHOWN, FIRST_RAISED_SHOWN + 1, 400):
+        keys = {(rng.choice(KINDS), rng.choice((str(rng.randrange(1, 900)), "agent:x"))) for _ in range(size)}
+        conditions = [Condition(kind, device, f"reason {device}", (f"evidence {kind}", "é")) for kind, device in keys]
+        site_of = {device: f"site-{rng.randrange(7)}" for _, device in keys}
+        flags = [(site_of[c.device_id], Flag(c.kind, c.device_id, c.reason, c.evidence, T0, None, T0))
+                 for c in conditions]
+        as_flags = flag_rows(flags, [], [], evaluated_at)
+        as_conditions = flag_rows([], [], [], evaluated_at, conditions, site_of)
+        assert as_conditions == as_flags and len(as_flags.inserts) == len(keys)
+        assert _first_raised(as_conditions.inserts) == _first_shown(flags)
