@@ -36,8 +36,8 @@ from .flags import (AGENT_KEY_PREFIX, KIND_AUE, MISSING, OFFLINE, ONLINE, PRESEN
 from .quiet import QuietCutoffs
 from .model import AssetImportOutcome, InventoryRow, UniformitySnapshot, format_timestamp, parse_timestamp
 from .standards import INFRASTRUCTURE_CLASSES, Standards
-from .store import (FlagRows, ShardReader, Store, StoredFlags, TemplatedDevice, evidence_json as _evidence_json,
-                    flag_rows, snapshot_rows)
+from .store import (FlagRows, ShardReader, Store, StoredFlags, TemplatedDevice, evidence_from_json,
+                    evidence_json as _evidence_json, flag_rows, snapshot_rows)
 from .uniformity import (DistrictReport, InventoryDevice, RuleResult, SchoolReport, SchoolsCounted, ScoreParts,
                          count_schools, district_report, evaluate_counts)
 
@@ -455,7 +455,7 @@ def _first_raised(inserts: Sequence[tuple]) -> list[tuple[str, Flag]]:
         while end < len(inserts) and inserts[end][0] <= last_site:
             end += 1
         inserts = inserts[:end]
-    return _first_shown([(site, Flag(kind, device_id, reason, tuple(json.loads(evidence)), parse_timestamp(raised),
+    return _first_shown([(site, Flag(kind, device_id, reason, evidence_from_json(evidence), parse_timestamp(raised),
                                      None, parse_timestamp(present or raised)))
                          for site, device_id, kind, reason, evidence, raised, present in inserts])
 

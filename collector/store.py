@@ -100,6 +100,11 @@ def evidence_json(evidence: tuple[str, ...]) -> str:
     return _json_list(evidence)
 
 
+def evidence_from_json(stored: str) -> tuple[str, ...]:
+    """A flag's evidence as the flags table stores it, read back."""
+    return _tuple_from_json(stored)
+
+
 @functools.lru_cache(maxsize=4096)
 def _tuple_from_json(text: str) -> tuple[str, ...]:
     return tuple(json.loads(text))
@@ -159,6 +164,12 @@ class _HeldFlags(Collection):
         return len(self._rows) + len(self._repeated)
 
 
+# A templated device (ShardReader.split_inventory) as it is handed on: its site, id (text), class as judged,
+# whether that class is infrastructure, and its start of service and AUE date as stored (ISO text, or None):
+# the purchase date, else the UTC date of its first sighting, and its earliest AUE date.
+TemplatedDevice = tuple[str, str, str, bool, str | None, str | None, str | None]
+
+
 class InventorySplit(NamedTuple):
     """What ShardReader.split_inventory reads: see there."""
 
@@ -166,13 +177,7 @@ class InventorySplit(NamedTuple):
     quiet: Counter                      # uniformity counts of the quiet and the templated devices
     sites: set[str]                     # every site with devices
     lost_candidates: set[int] | None    # the devices the network may have lost (None: not asked)
-    templated: list[tuple]              # TemplatedDevice fields of the templated devices (when asked)
-
-
-# A templated device (ShardReader.split_inventory) as it is handed on: its site, id (text), class as judged,
-# whether that class is infrastructure, and its start of service and AUE date as stored (ISO text, or None):
-# the purchase date, else the UTC date of its first sighting, and its earliest AUE date.
-TemplatedDevice = tuple[str, str, str, bool, str | None, str | None, str | None]
+    templated: list[TemplatedDevice]    # the templated devices (when asked)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1140,24 +1145,25 @@ class _Database:
                         bounds = bounds_of[key] = [*cutoffs(site, merged_class), 0]
                     if (last_seen >= bounds[0] and number not in held
                             and (not facts or get_facts((site, mac)) is None)):
+                        # Quiet, or templated: counted alike, and a templated one handed on as well.
                         if imported is None:
-                            if first_seen >= bounds[1]:
+                            young = first_seen >= bounds[1]
+                            if young or templated is not None:
                                 bounds[3] += 1
-                                continue
-                            if templated is not None:       # too old to be quiet: an age flag at most
-                                bounds[3] += 1
-                                templated.append((site, str(number), device_class,
-                                                  device_class in infrastructure_classes, None, first_seen[:10], None))
+                                if not young:       # too old to be quiet: an age flag at most
+                                    templated.append((site, str(number), device_class,  # type: ignore[union-attr]
+                                                      device_class in infrastructure_classes, None, first_seen[:10],
+                                                      None))
                                 continue
                         elif device_class not in infrastructure_classes:
                             merged = model, os_version, purchased, aue_text, _ = _asset_texts(imported, "", False)
-                            if (purchased or first_seen) >= bounds[1] and (not aue_text or aue_text > bounds[2]):
+                            young = (purchased or first_seen) >= bounds[1] and (not aue_text or aue_text > bounds[2])
+                            if young or templated is not None:
                                 quiet[(site, device_class, model, "", os_version, False)] += 1
-                                continue
-                            if templated is not None:       # an age or AUE flag, and nothing else
-                                quiet[(site, device_class, model, "", os_version, False)] += 1
-                                templated.append((site, str(number), device_class, False, purchased or None,
-                                                  None if purchased else first_seen[:10], aue_text or None))
+                                if not young:       # an age or AUE flag, and nothing else
+                                    templated.append((site, str(number), device_class, False,  # type: ignore[union-attr]
+                                                      purchased or None, None if purchased else first_seen[:10],
+                                                      aue_text or None))
                                 continue
                 nd_model = firmware = readings = None
             else:
@@ -1579,6 +1585,16 @@ _FLAG_VALUES = "(?, ?, ?, ?, ?, ?, NULL, ?)"
 FLAGS_PER_INSERT = 100
 
 
+def _insert_flags(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
+    """Insert flag_rows' inserts, in their order, FLAGS_PER_INSERT to a statement."""
+    whole = len(rows) - len(rows) % FLAGS_PER_INSERT
+    if whole:
+        conn.executemany(_INSERT_FLAG + ", ".join([_FLAG_VALUES] * FLAGS_PER_INSERT),
+                         (tuple(chain.from_iterable(rows[start:start + FLAGS_PER_INSERT]))
+                          for start in range(0, whole, FLAGS_PER_INSERT)))
+    conn.executemany(_INSERT_FLAG + _FLAG_VALUES, rows[whole:])
+
+
 _INSERT_SNAPSHOT = ("INSERT INTO uniformity_snapshots (taken_at, scope, school_id, score, parts, rules, strengths,"
                     " needs) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
@@ -1594,16 +1610,6 @@ def snapshot_rows(snapshots: Sequence[UniformitySnapshot]) -> list[tuple]:
     _check_scopes(snapshots)
     return [(format_timestamp(s.taken_at), s.scope, s.school_id, s.score, _json(s.parts), _json(s.rules),
              _json(s.strengths), _json(s.needs)) for s in snapshots]
-
-
-def _insert_flags(conn: sqlite3.Connection, rows: Sequence[tuple]) -> None:
-    """Insert flag_rows' inserts, in their order, FLAGS_PER_INSERT to a statement."""
-    whole = len(rows) - len(rows) % FLAGS_PER_INSERT
-    if whole:
-        conn.executemany(_INSERT_FLAG + ", ".join([_FLAG_VALUES] * FLAGS_PER_INSERT),
-                         (tuple(chain.from_iterable(rows[start:start + FLAGS_PER_INSERT]))
-                          for start in range(0, whole, FLAGS_PER_INSERT)))
-    conn.executemany(_INSERT_FLAG + _FLAG_VALUES, rows[whole:])
 
 
 def _chunks(items: Sequence[T], size: int = CHUNK) -> list[Sequence[T]]:
