@@ -34,7 +34,8 @@ first are open): the schools cut into shares, five per worker process
 (each round smaller: 3, 2, 1, 0.5 and 0.25 parts; this process judges one
 share on a thread while the workers start), one process per core
 (--workers), each share reading its devices, agents, scans, console rows
-and open flags, working out its schools' uniformity, judging every device
+and open flags (a worker process through apsw's SQLite, this process
+through sqlite3), working out its schools' uniformity, judging every device
 and agent and advancing its flags; meanwhile, in this process, each share's flag changes written as it
 comes back, all in one transaction; then the district's uniformity (the
 schools' added up) and the dated snapshots, committed. Prints the

@@ -759,9 +759,11 @@ class ShardResult:
 
 
 def evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standards, policy: FlagPolicy,
-                   now: datetime, scan_interval: timedelta = SCAN_INTERVAL, *, excluding: bool = False) -> ShardResult:
+                   now: datetime, scan_interval: timedelta = SCAN_INTERVAL, *, excluding: bool = False,
+                   bundled: bool = False) -> ShardResult:
     """Read and judge the devices, agents and flags of `sites` only (None: every site; `excluding`: every site
-    but those), in any process: it opens its own reader.
+    but those), in any process: it opens its own reader (`bundled`: through apsw's SQLite, in a worker process
+    that has the store open no other way; see store.ShardReader).
 
     The cyclic garbage collector is off meanwhile (as `evaluate` runs from
     the command line): the share is hundreds of thousands of long-lived
@@ -770,16 +772,16 @@ def evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standards
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _evaluate_shard(path, sites, standards, policy, now, scan_interval, excluding)
+        return _evaluate_shard(path, sites, standards, policy, now, scan_interval, excluding, bundled)
     finally:
         if collecting:
             gc.enable()
 
 
 def _evaluate_shard(path: Path, sites: Sequence[str] | None, standards: Standards, policy: FlagPolicy, now: datetime,
-                    scan_interval: timedelta, excluding: bool) -> ShardResult:
+                    scan_interval: timedelta, excluding: bool, bundled: bool) -> ShardResult:
     clock = _StepClock()
-    with ShardReader(path, sites, excluding=excluding) as reader:
+    with ShardReader(path, sites, excluding=excluding, bundled=bundled) as reader:
         agents = {site: AgentState(site, heard) for site, heard in reader.agents_last_heard().items()}
         polls = reader.recent_polls()
         clock.mark("read agents and scans")
@@ -960,9 +962,13 @@ async def _evaluate(store: Store, standards: Standards, now: datetime, workers: 
         finally:
             if starting is not None:
                 pool = await starting
+        # A worker process reads through apsw's SQLite (faster to Python); this one has the store open through
+        # sqlite3, and a file is never open through both in one process (store.ShardReader).
+        bundled = pool is not local
         futures.append(pool.submit(evaluate_shard, store.path, others or None, standards, policy, now,
-                                   scan_interval, excluding=True))
-        futures += [pool.submit(evaluate_shard, store.path, share, standards, policy, now, scan_interval)
+                                   scan_interval, excluding=True, bundled=bundled))
+        futures += [pool.submit(evaluate_shard, store.path, share, standards, policy, now, scan_interval,
+                                bundled=bundled)
                     for number, share in enumerate(shares) if number not in (0, mine)]
 
         # Iterated on the store's thread, inside its transaction: it waits for each share there, and then for

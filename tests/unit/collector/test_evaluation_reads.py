@@ -60,14 +60,15 @@ def test_bounded_console_reads_give_the_same_findings_as_every_row(tmp_path):
     assert narrow == full
     # Each school's share reads its own rows only (the evaluation's worker processes), and together they
     # find the same.
-    shared = []
     bounds = asset_bounds(policy, NOW)
-    for site in SITES:
-        with ShardReader(tmp_path / "a.db", [site]) as reader:
-            rows, seen = reader.console_rows(*bounds)
-        assert {row[0] for row in rows} == {site} and {key[0] for key in seen} == {site}
-        shared += management_findings(_stored_matches(rows), seen, NOW, warning)
-    assert sorted(shared, key=lambda f: (f.site, f.device_id, f.kind)) == full
+    for bundled in (False, True):       # through sqlite3 (this process's share) and apsw (a worker's)
+        shared = []
+        for site in SITES:
+            with ShardReader(tmp_path / "a.db", [site], bundled=bundled) as reader:
+                rows, seen = reader.console_rows(*bounds)
+            assert {row[0] for row in rows} == {site} and {key[0] for key in seen} == {site}
+            shared += management_findings(_stored_matches(rows), seen, NOW, warning)
+        assert sorted(shared, key=lambda f: (f.site, f.device_id, f.kind)) == full, bundled
     # The lost candidates that split_inventory finds narrow the search for lost devices and change nothing:
     # some devices have a second MAC seen later than the primary one, and one device's console row sits at
     # the other school.
@@ -82,8 +83,9 @@ def test_bounded_console_reads_give_the_same_findings_as_every_row(tmp_path):
                              (SITES[0],)).fetchone()[0]
         conn.execute("UPDATE assets SET site = ? WHERE device_id = ?", (SITES[1], moved))
     narrowed = 0
-    for share in ([SITES[0]], [SITES[1]], list(SITES)):
-        with ShardReader(tmp_path / "a.db", share) as reader:
+    for share, bundled in [(share, bundled) for share in ([SITES[0]], [SITES[1]], list(SITES))
+                           for bundled in (False, True)]:
+        with ShardReader(tmp_path / "a.db", share, bundled=bundled) as reader:
             split = reader.split_inventory(lambda site, device_class: (NOT_QUIET, NOT_QUIET, EVERY),
                                            sorted(PRESENCE_KINDS), bounds[1:])
             assert reader.console_rows(*bounds, split.lost_candidates) == reader.console_rows(*bounds)
@@ -133,10 +135,11 @@ def test_a_share_of_some_sites_reads_their_devices_as_the_whole_read_does(tmp_pa
     assert {row[5] for row in every} == {f"Jamf model {n}" for n in range(1, 61)}
     by_site = sorted(every, key=lambda row: (row[0], int(row[1])))     # a share's order: site, then number
     for share in ([sites[0], sites[1]], [sites[1], sites[2]], list(sites)):
-        with ShardReader(tmp_path / "s.db", share) as reader:
-            assert reader.inventory_tuples() == [row for row in by_site if row[0] in share], share
-        with ShardReader(tmp_path / "s.db", share, excluding=True) as reader:
-            assert reader.inventory_tuples() == [row for row in by_site if row[0] not in share], share
+        for bundled in (False, True):       # through sqlite3 and through apsw's own SQLite: the same rows
+            with ShardReader(tmp_path / "s.db", share, bundled=bundled) as reader:
+                assert reader.inventory_tuples() == [row for row in by_site if row[0] in share], share
+            with ShardReader(tmp_path / "s.db", share, excluding=True, bundled=bundled) as reader:
+                assert reader.inventory_tuples() == [row for row in by_site if row[0] not in share], share
 
 
 def test_a_share_of_every_site_but_some_names_each_site_any_table_holds(tmp_path):
@@ -168,9 +171,10 @@ def test_a_share_of_every_site_but_some_names_each_site_any_table_holds(tmp_path
                  if site is not None}
     assert {"", "agent-only", "assets-only", "flags-only", "scans-only", "zz-devices-only"} <= every
     for excluded in ([], ["b-school"], ["a-school", "flags-only", ""], sorted(every)):
-        with ShardReader(path, excluded, excluding=True) as reader:
-            named = {site for (site,) in reader.db.conn.execute("SELECT site FROM temp.shard_sites")}
-        assert named == every - set(excluded), excluded
+        for bundled in (False, True):
+            with ShardReader(path, excluded, excluding=True, bundled=bundled) as reader:
+                named = {site for (site,) in reader.db.conn.execute("SELECT site FROM temp.shard_sites")}
+            assert named == every - set(excluded), (excluded, bundled)
 
 
 def test_migration_0009_gives_stored_histories_their_digests_and_the_reads_take_them(tmp_path):
@@ -218,5 +222,6 @@ def test_migration_0009_gives_stored_histories_their_digests_and_the_reads_take_
     assert isinstance(stored[first][1], bytes)
     health = {row[2]: row[13] for row in rows}
     assert health == {mac: history or digest for mac, (history, digest) in stored.items()}
-    with ShardReader(path, [SITES[0]]) as reader:
-        assert {row[2]: row[13] for row in reader.inventory_tuples()} == health
+    for bundled in (False, True):       # a digest is a blob: bytes through either copy of SQLite
+        with ShardReader(path, [SITES[0]], bundled=bundled) as reader:
+            assert {row[2]: row[13] for row in reader.inventory_tuples()} == health
