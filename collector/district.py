@@ -849,15 +849,30 @@ def _started_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def share_sites(loads: Mapping[str, int], shares: int | Sequence[float]) -> list[list[str]]:
-    """The sites split into lists of devices in proportion to `shares` (a number: that many equal shares),
-    largest site first onto the share that is furthest below its part."""
+    """The sites split into lists of devices in proportion to `shares` (a number: that many equal shares):
+    runs of sites in name order, each site in the share its middle device falls in (a site counts one device
+    more than it has).
+
+    Runs, not sites dealt out by size: the flags a first evaluation raises
+    are written share by share into indexes ordered by site, and a share's
+    rows then go in at one place in them rather than all over (about a third
+    less CPU for the writes), and its reads keep to one stretch of each
+    site index.
+    """
     parts = [1.0] * max(1, shares) if isinstance(shares, int) else [float(part) for part in shares]
     found: list[list[str]] = [[] for _ in parts]
-    weights = [0.0] * len(found)
-    for site, load in sorted(loads.items(), key=lambda item: (-item[1], item[0])):
-        lightest = min(range(len(found)), key=lambda k: (weights[k] / parts[k], k))
-        found[lightest].append(site)
-        weights[lightest] += load + 1
+    total = sum(load + 1 for load in loads.values())
+    ends, reached = [], 0.0       # where each share's part ends, in devices
+    for part in parts:
+        reached += part
+        ends.append(total * reached / sum(parts))
+    share, before = 0, 0
+    for site in sorted(loads):
+        weight = loads[site] + 1
+        while share < len(parts) - 1 and before + weight / 2 > ends[share]:
+            share += 1
+        found[share].append(site)
+        before += weight
     return found
 
 

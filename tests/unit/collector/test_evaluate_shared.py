@@ -108,8 +108,11 @@ def test_shared_out_evaluation_equals_one_process(tmp_path):
 def test_sites_are_shared_by_their_devices():
     shares = share_sites({"a": 900, "b": 500, "c": 400, "d": 0, "e": 10}, 2)
     assert sorted(site for share in shares for site in share) == ["a", "b", "c", "d", "e"]
-    assert shares == [["a", "e"], ["b", "c", "d"]]     # 911 and 903 devices (each site counts one more)
-    assert share_sites({"a": 1}, 3) == [["a"], [], []]
+    assert shares == [["a"], ["b", "c", "d", "e"]]     # 901 and 914 devices (each site counts one more)
+    assert share_sites({"a": 1}, 3) == [[], ["a"], []]     # its middle (of 2) is in the second third
+    # Runs of sites in name order, cut where each part ends.
+    assert share_sites({"b": 99, "a": 99, "d": 99, "c": 99}, [1, 3]) == [["a"], ["b", "c", "d"]]
+    assert share_sites({"b": 99, "a": 99, "d": 99, "c": 99}, [3, 1]) == [["a", "b", "c"], ["d"]]
 
 
 def test_the_later_shares_are_smaller():
