@@ -30,7 +30,7 @@ counted from them, not estimated.
 
 Timed: exactly what `headcount-collector evaluate` runs (district.evaluate),
 twice (the second evaluation 15 minutes later, when the flags raised by the
-first are open): the schools cut into shares, five per worker process
+first are open): the schools cut into shares (runs of sites in name order), five per worker process
 (each round smaller: 3, 2, 1, 0.5 and 0.25 parts; this process judges one
 share on a thread while the workers start), one process per core
 (--workers), each share reading its devices, agents, scans, console rows
