@@ -278,7 +278,8 @@ class _SQLiteCopies:
 
     def open(self, path: Path, copy: str, connect: Callable[[], T]) -> tuple[T, Callable[[], None]]:
         """connect() for `path` through `copy` ("system" or "bundled"), and the function that records the
-        connection's closing. StoreError, and nothing opened, if the other copy has the file open here."""
+        connection's closing (once, however often it is called). StoreError, and nothing opened, if the other
+        copy has the file open here."""
         with self._lock:
             key = _file_key(path)
             opened = self._open.get(key, Counter()) if key is not None else Counter()
@@ -293,8 +294,14 @@ class _SQLiteCopies:
             counts = self._open.setdefault(key, Counter())
             counts[copy] += 1
 
+        done = False
+
         def closed() -> None:
+            nonlocal done
             with self._lock:
+                if done:        # a connection closed twice still counts once
+                    return
+                done = True
                 counts[copy] -= 1
                 if not +counts:
                     self._open.pop(key, None)

@@ -70,6 +70,7 @@ def test_a_file_open_through_apsw_is_not_opened_through_sqlite3_in_the_same_proc
         with pytest.raises(StoreError, match="through the bundled SQLite"):
             asyncio.run(open_store())
         first.close()
+        first.close()       # closed twice: counted once, so the second reader still counts
         with pytest.raises(StoreError):         # the second reader still has it open
             ShardReader(path, [SITE])
         assert len(second.inventory_tuples()) == 3
