@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from itertools import chain
+from itertools import accumulate, chain
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
@@ -855,17 +855,14 @@ def share_sites(loads: Mapping[str, int], shares: int | Sequence[float]) -> list
 
     Runs, not sites dealt out by size: the flags a first evaluation raises
     are written share by share into indexes ordered by site, and a share's
-    rows then go in at one place in them rather than all over (about a third
-    less CPU for the writes), and its reads keep to one stretch of each
-    site index.
+    rows then go in at one place in them rather than all over (a quarter
+    fewer instructions for the writes), and its reads keep to one stretch of
+    each site index.
     """
     parts = [1.0] * max(1, shares) if isinstance(shares, int) else [float(part) for part in shares]
     found: list[list[str]] = [[] for _ in parts]
-    total = sum(load + 1 for load in loads.values())
-    ends, reached = [], 0.0       # where each share's part ends, in devices
-    for part in parts:
-        reached += part
-        ends.append(total * reached / sum(parts))
+    total, whole = sum(load + 1 for load in loads.values()), sum(parts)
+    ends = [total * reached / whole for reached in accumulate(parts)]      # where each share ends, in devices
     share, before = 0, 0
     for site in sorted(loads):
         weight = loads[site] + 1
